@@ -1,0 +1,68 @@
+package dev.consort.storage;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+/**
+ * Catches what a crash left behind: blob rows nobody references, files with no row, and staging
+ * files of uploads that never finished. Everything it touches is older than a grace period, so it
+ * never races an upload in progress.
+ */
+@Component
+public class BlobSweeper {
+
+    private static final Logger log = LoggerFactory.getLogger(BlobSweeper.class);
+    static final Duration GRACE = Duration.ofHours(1);
+
+    private final JdbcTemplate jdbc;
+    private final BlobStore store;
+    private final BlobReferences references;
+
+    BlobSweeper(JdbcTemplate jdbc, BlobStore store, BlobReferences references) {
+        this.jdbc = jdbc;
+        this.store = store;
+        this.references = references;
+    }
+
+    @Scheduled(initialDelayString = "PT1M", fixedDelayString = "PT10M")
+    public void sweep() {
+        try {
+            int rows = 0;
+            List<String> unreferenced = jdbc.queryForList("""
+                    select b.sha256 from blob b
+                    where b.created_at < now() - make_interval(secs => ?)
+                      and not exists (select 1 from blob_ref r where r.sha256 = b.sha256)""",
+                    String.class, (double) GRACE.toSeconds());
+            for (String sha : unreferenced) {
+                if (references.collectIfUnreferenced(sha)) {
+                    rows++;
+                }
+            }
+            // Only old files: a young file with no visible row may belong to an upload not yet committed.
+            Set<String> files = new HashSet<>(store.listOlderThan(GRACE.toMillis()));
+            int strays = 0;
+            for (String sha : files) {
+                if (jdbc.queryForList("select 1 from blob where sha256 = ?", sha).isEmpty()) {
+                    store.delete(sha);
+                    strays++;
+                }
+            }
+            int staging = store.purgeStaleStaging(GRACE.toMillis());
+            if (rows + strays + staging > 0) {
+                log.info("Blob sweep removed {} unreferenced blobs, {} stray files, {} stale staging files",
+                        rows, strays, staging);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("Blob sweep failed: {}", e.toString());
+        }
+    }
+}

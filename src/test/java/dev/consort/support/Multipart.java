@@ -1,0 +1,43 @@
+package dev.consort.support;
+
+import java.io.ByteArrayOutputStream;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/** A multipart/form-data body built by hand, as curl -F would send it. */
+public final class Multipart {
+
+    private final String boundary = "consort-" + UUID.randomUUID();
+    private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+    public Multipart field(String name, String value) {
+        write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n");
+        write(value);
+        write("\r\n");
+        return this;
+    }
+
+    public Multipart file(String name, String filename, byte[] content) {
+        write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\""
+                + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+        body.writeBytes(content);
+        write("\r\n");
+        return this;
+    }
+
+    public String contentType() {
+        return "multipart/form-data; boundary=" + boundary;
+    }
+
+    public HttpRequest.BodyPublisher publisher() {
+        ByteArrayOutputStream copy = new ByteArrayOutputStream();
+        copy.writeBytes(body.toByteArray());
+        copy.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        return HttpRequest.BodyPublishers.ofByteArray(copy.toByteArray());
+    }
+
+    private void write(String s) {
+        body.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,49 @@
+package dev.consort.support;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.postgresql.PostgreSQLContainer;
+
+/**
+ * The real PostgreSQL every test talks to, one per test JVM: Testcontainers when a Docker engine is
+ * present, otherwise the service's own embedded PostgreSQL under a temporary data directory.
+ */
+public final class TestDatabase {
+
+    private static PostgreSQLContainer container;
+    private static Path dataDir;
+
+    private TestDatabase() {}
+
+    public static synchronized boolean dockerAvailable() {
+        try {
+            return DockerClientFactory.instance().isDockerAvailable();
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    /** A JDBC URL to a Testcontainers PostgreSQL, or null when the embedded one should be used. */
+    public static synchronized PostgreSQLContainer container() {
+        if (container == null && dockerAvailable()) {
+            container = new PostgreSQLContainer("postgres:17-alpine");
+            container.start();
+        }
+        return container;
+    }
+
+    /** The data directory (blobs, and the embedded database when there is no Docker) of the test JVM. */
+    public static synchronized Path dataDir() {
+        if (dataDir == null) {
+            try {
+                dataDir = Files.createTempDirectory("consort-test-");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return dataDir;
+    }
+}
