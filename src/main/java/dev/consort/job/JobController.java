@@ -1,0 +1,129 @@
+package dev.consort.job;
+
+import java.net.URI;
+import java.util.UUID;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+import dev.consort.web.ApiProblem;
+import dev.consort.web.CursorPage;
+import dev.consort.web.ProblemType;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.tags.Tag;
+
+@Tag(name = "jobs", description = "Launch and follow pretrain, finetune, evaluate, merge, cka and sweep jobs")
+@RestController
+@RequestMapping("/jobs")
+class JobController {
+
+    private final JobSubmissionService submissions;
+    private final JobRepository jobs;
+    private final JobEventStreams streams;
+
+    JobController(JobSubmissionService submissions, JobRepository jobs, JobEventStreams streams) {
+        this.submissions = submissions;
+        this.jobs = jobs;
+        this.streams = streams;
+    }
+
+    @Operation(summary = "Launch a job",
+            description = "The spec is validated against the job type before anything is stored. Send an "
+                    + "Idempotency-Key header to make retries safe: the same key and body return the same job.")
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<JobView> submit(@RequestBody JobSubmission submission,
+            @Parameter(description = "Makes retries safe: the same key and body return the first job")
+            @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey) {
+        JobSubmissionService.Submitted submitted = submissions.submit(submission, idempotencyKey);
+        JobView job = submitted.job();
+        return ResponseEntity.status(submitted.replayed() ? HttpStatus.OK : HttpStatus.CREATED)
+                .location(URI.create("/jobs/" + job.id()))
+                .body(job);
+    }
+
+    @Operation(summary = "List jobs, newest first")
+    @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
+    CursorPage<JobView> list(
+            @Parameter(description = "queued, running, cancelling, succeeded, failed or cancelled")
+            @RequestParam(required = false) String status,
+            @RequestParam(required = false) String type,
+            @Parameter(description = "next_after of the previous page") @RequestParam(required = false) UUID after,
+            @RequestParam(required = false) Integer limit) {
+        int checked = CursorPage.checkedLimit(limit);
+        JobStatus wanted = status == null ? null : JobStatus.parse(status).orElseThrow(() ->
+                ApiProblem.badRequest("status", "unknown status '" + status + "'"));
+        return CursorPage.of(jobs.list(wanted, type, after, checked + 1), checked, j -> j, j -> j.id().toString());
+    }
+
+    @Operation(summary = "Get a job")
+    @GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+    JobView get(@PathVariable UUID id) {
+        return jobs.find(id).orElseThrow(() -> ApiProblem.notFound("job", id));
+    }
+
+    @Operation(summary = "Cancel a job",
+            description = "A queued job is cancelled at once; a running one moves to cancelling and stops at its next step.")
+    @PostMapping(path = "/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<JobView> cancel(@PathVariable UUID id) {
+        JobStatus status = jobs.requestCancel(id).orElseThrow(() -> ApiProblem.notFound("job", id));
+        if (status == JobStatus.SUCCEEDED || status == JobStatus.FAILED) {
+            throw new ApiProblem(HttpStatus.CONFLICT, ProblemType.CONFLICT,
+                    "Job " + id + " already " + status.value() + "; there is nothing to cancel");
+        }
+        return ResponseEntity.accepted().body(get(id));
+    }
+
+    @Operation(summary = "A job's events, oldest first",
+            description = "Page with after=<last event id>. With Accept: text/event-stream the same events stream "
+                    + "as Server-Sent Events, replaying after Last-Event-ID.")
+    @GetMapping(path = "/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
+    CursorPage<JobEventView> events(@PathVariable UUID id,
+            @Parameter(description = "Return events with a larger id") @RequestParam(required = false) Long after,
+            @RequestParam(required = false) Integer limit) {
+        requireJob(id);
+        int checked = CursorPage.checkedLimit(limit);
+        return CursorPage.of(jobs.events(id, after == null ? 0 : after, checked + 1), checked, e -> e,
+                e -> Long.toString(e.id()));
+    }
+
+    @Operation(summary = "Stream a job's events (Server-Sent Events)")
+    @GetMapping(path = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    SseEmitter eventStream(@PathVariable UUID id,
+            @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
+            @RequestParam(required = false) Long after) {
+        requireJob(id);
+        long cursor = after == null ? 0 : after;
+        if (lastEventId != null && !lastEventId.isBlank()) {
+            try {
+                cursor = Long.parseLong(lastEventId.trim());
+            } catch (NumberFormatException e) {
+                throw ApiProblem.badRequest("Last-Event-ID", "must be an event id, got '" + lastEventId + "'");
+            }
+        }
+        return streams.open(id, cursor);
+    }
+
+    @Operation(summary = "A job's loss curves", description = "Points {step, tokens, value} per series (train, validation, ...).")
+    @GetMapping(path = "/{id}/losses", produces = MediaType.APPLICATION_JSON_VALUE)
+    LossCurves losses(@PathVariable UUID id, @RequestParam(required = false) String series) {
+        requireJob(id);
+        return jobs.losses(id, series);
+    }
+
+    private void requireJob(UUID id) {
+        if (jobs.find(id).isEmpty()) {
+            throw ApiProblem.notFound("job", id);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.consort.job;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Repository;
+
+import dev.consort.job.spec.InputRef;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Jobs, their events and loss points in PostgreSQL. The job table is also the queue, whose writes are
+ * fenced SQL statements ({@link dev.consort.worker.JobQueue}); this repository speaks SQL too so both
+ * see the same rows the same way.
+ */
+@Repository
+public class JobRepository {
+
+    private final JdbcTemplate jdbc;
+    private final JsonMapper json;
+    private final RowMapper<JobView> jobRow;
+
+    public JobRepository(JdbcTemplate jdbc, JsonMapper json) {
+        this.jdbc = jdbc;
+        this.json = json;
+        this.jobRow = this::mapJob;
+    }
+
+    /** A new queued job, the inputs it reads and its first event; call inside a transaction. */
+    public void insert(UUID id, String type, String name, String deviceClass, int priority, int maxAttempts,
+            String specJson, String idempotencyKey, String requestHash, List<InputRef> inputs) {
+        jdbc.update("""
+                insert into job (id, type, name, status, spec, device_class, priority, max_attempts,
+                                 idempotency_key, request_hash)
+                values (?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?)""",
+                id, type, name, specJson, deviceClass, priority, maxAttempts, idempotencyKey, requestHash);
+        for (InputRef input : inputs) {
+            jdbc.update("""
+                    insert into job_input (job_id, input_kind, input_id) values (?, ?, ?)
+                    on conflict do nothing""", id, input.kind().label(), input.id());
+        }
+        jdbc.update("insert into job_event (job_id, kind, message) values (?, 'queued', ?)", id, "job queued");
+    }
+
+    public Optional<JobView> find(UUID id) {
+        return jdbc.query("select * from job where id = ?", jobRow, id).stream().findFirst();
+    }
+
+    /** The id and request hash of the job created with this idempotency key, if any. */
+    public Optional<Map.Entry<UUID, String>> findByIdempotencyKey(String key) {
+        return jdbc.query("select id, request_hash from job where idempotency_key = ?",
+                (rs, i) -> Map.entry(rs.getObject("id", UUID.class), rs.getString("request_hash")), key)
+                .stream().findFirst();
+    }
+
+    /** Newest first, up to {@code limit} rows, optionally filtered. */
+    public List<JobView> list(JobStatus status, String type, UUID after, int limit) {
+        StringBuilder sql = new StringBuilder("select * from job where true");
+        List<Object> args = new ArrayList<>();
+        if (status != null) {
+            sql.append(" and status = ?");
+            args.add(status.value());
+        }
+        if (type != null) {
+            sql.append(" and type = ?");
+            args.add(type);
+        }
+        if (after != null) {
+            sql.append(" and id < ?");
+            args.add(after);
+        }
+        sql.append(" order by id desc limit ?");
+        args.add(limit);
+        return jdbc.query(sql.toString(), jobRow, args.toArray());
+    }
+
+    /** Events after the cursor, oldest first. */
+    public List<JobEventView> events(UUID jobId, long after, int limit) {
+        return jdbc.query("""
+                select id, kind, message, data::text as data, created_at from job_event
+                where job_id = ? and id > ? order by id limit ?""",
+                (rs, i) -> new JobEventView(rs.getLong("id"), rs.getString("kind"), rs.getString("message"),
+                        readJson(rs.getString("data")), rs.getObject("created_at", OffsetDateTime.class)),
+                jobId, after, limit);
+    }
+
+    public LossCurves losses(UUID jobId, String series) {
+        Map<String, List<LossCurves.Point>> bySeries = new LinkedHashMap<>();
+        jdbc.query("""
+                select series, step, tokens, value from loss_point
+                where job_id = ? and (?::text is null or series = ?) order by series, step""",
+                rs -> {
+                    bySeries.computeIfAbsent(rs.getString("series"), s -> new ArrayList<>())
+                            .add(new LossCurves.Point(rs.getLong("step"), rs.getLong("tokens"), rs.getDouble("value")));
+                }, jobId, series, series);
+        return new LossCurves(jobId, bySeries.entrySet().stream()
+                .map(e -> new LossCurves.Series(e.getKey(), e.getValue())).toList());
+    }
+
+    /**
+     * Asks a job to stop: a queued job is cancelled at once, a running one moves to {@code cancelling}
+     * and its worker stops at the next check. Returns the status after the request, or empty if the job
+     * is unknown.
+     */
+    public Optional<JobStatus> requestCancel(UUID id) {
+        List<String> updated = jdbc.queryForList("""
+                update job set
+                    status = case when status = 'queued' then 'cancelled' else 'cancelling' end,
+                    finished_at = case when status = 'queued' then now() end,
+                    cancel_requested = true, updated_at = now()
+                where id = ? and status in ('queued', 'running')
+                returning status""", String.class, id);
+        if (!updated.isEmpty()) {
+            String status = updated.get(0);
+            jdbc.update("insert into job_event (job_id, kind, message) values (?, ?, ?)", id,
+                    "cancelled".equals(status) ? "cancelled" : "cancel_requested",
+                    "cancelled".equals(status) ? "cancelled before it started" : "cancellation requested");
+            return JobStatus.parse(status);
+        }
+        return jdbc.queryForList("select status from job where id = ?", String.class, id).stream()
+                .findFirst().flatMap(JobStatus::parse);
+    }
+
+    private JobView mapJob(ResultSet rs, int row) throws SQLException {
+        String errorCode = rs.getString("error_code");
+        return new JobView(
+                rs.getObject("id", UUID.class),
+                rs.getString("type"),
+                rs.getString("name"),
+                rs.getString("status"),
+                rs.getString("device_class"),
+                rs.getInt("priority"),
+                readJson(rs.getString("spec")),
+                rs.getInt("attempts"),
+                rs.getInt("max_attempts"),
+                rs.getBoolean("cancel_requested"),
+                readJson(rs.getString("progress")),
+                readJson(rs.getString("result")),
+                errorCode == null ? null : new JobView.JobError(errorCode, rs.getString("error_message")),
+                rs.getObject("created_at", OffsetDateTime.class),
+                rs.getObject("started_at", OffsetDateTime.class),
+                rs.getObject("finished_at", OffsetDateTime.class),
+                rs.getObject("updated_at", OffsetDateTime.class));
+    }
+
+    private JsonNode readJson(String text) {
+        return text == null ? null : json.readTree(text);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.consort.job;
+
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import io.swagger.v3.oas.annotations.media.Schema;
+import tools.jackson.databind.JsonNode;
+
+/** A job as the API shows it. */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record JobView(
+        UUID id,
+        String type,
+        String name,
+        @Schema(allowableValues = {"queued", "running", "cancelling", "succeeded", "failed", "cancelled"})
+        String status,
+        String device,
+        int priority,
+        @Schema(type = "object") JsonNode spec,
+        int attempts,
+        @JsonProperty("max_attempts") int maxAttempts,
+        @JsonProperty("cancel_requested") boolean cancelRequested,
+        @Schema(type = "object", description = "Latest progress report (step, tokens, loss, tokens/s, ETA, ...)")
+        JsonNode progress,
+        @Schema(type = "object", description = "The job's result, once succeeded") JsonNode result,
+        JobError error,
+        @JsonProperty("created_at") OffsetDateTime createdAt,
+        @JsonProperty("started_at") OffsetDateTime startedAt,
+        @JsonProperty("finished_at") OffsetDateTime finishedAt,
+        @JsonProperty("updated_at") OffsetDateTime updatedAt) {
+
+    /** Why a job failed: a stable {@code code} and a message for people. */
+    public record JobError(String code, String message) {}
+}

@@ -1,0 +1,215 @@
+package dev.consort.worker;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import dev.consort.job.spec.JobSpec;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Worker threads, one per device, each claiming and running one job at a time. Several pools (in one
+ * JVM for tests, or one per process in production) share the queue safely: claims skip locked rows
+ * and every write is fenced by the lease.
+ */
+public class WorkerPool implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final String name;
+    private final WorkerSettings settings;
+    private final JobQueue queue;
+    private final JobHandlerRegistry handlers;
+    private final JsonMapper json;
+    private final List<Thread> threads = new ArrayList<>();
+    private final ScheduledExecutorService heartbeats;
+
+    private volatile boolean stopping;
+    private volatile boolean halted;
+
+    public WorkerPool(String name, WorkerSettings settings, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json) {
+        this.name = name;
+        this.settings = settings;
+        this.queue = queue;
+        this.handlers = handlers;
+        this.json = json;
+        this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name + "-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public synchronized void start() {
+        if (!threads.isEmpty()) {
+            return;
+        }
+        for (String device : settings.devices()) {
+            Thread thread = new Thread(() -> workLoop(device), name + "-" + device);
+            thread.setDaemon(true);
+            threads.add(thread);
+            thread.start();
+        }
+        log.info("Worker pool {} started on devices {}", name, settings.devices());
+    }
+
+    boolean isStopping() {
+        return stopping;
+    }
+
+    boolean isHalted() {
+        return halted;
+    }
+
+    /**
+     * Graceful stop: running jobs see {@link JobStoppedException} at their next check, get the chance
+     * to save state, and go back to the queue for another worker; waits up to {@code timeout}.
+     */
+    public void stop(Duration timeout) {
+        stopping = true;
+        joinAll(timeout);
+        heartbeats.shutdownNow();
+    }
+
+    /**
+     * Simulates a crash, for tests: threads stop at once, heartbeats stop, and nothing more is written,
+     * so the jobs they held stay leased until the reaper notices.
+     */
+    public void halt() {
+        halted = true;
+        stopping = true;
+        heartbeats.shutdownNow();
+        threads.forEach(Thread::interrupt);
+        joinAll(Duration.ofSeconds(10));
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(30));
+    }
+
+    private void joinAll(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread thread : threads) {
+            try {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void workLoop(String device) {
+        String deviceClass = WorkerSettings.deviceClass(device);
+        while (!stopping) {
+            try {
+                String owner = name + "/" + device + "/" + UUID.randomUUID();
+                var claimed = queue.claim(owner, deviceClass, settings.lease());
+                if (claimed.isPresent()) {
+                    execute(claimed.get(), device);
+                } else {
+                    Thread.sleep(settings.poll().toMillis());
+                }
+            } catch (InterruptedException e) {
+                if (halted) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // Typically the database is unreachable: back off and try again.
+                if (!halted) {
+                    log.warn("Worker {} on {} could not poll the queue: {}", name, device, e.toString());
+                    sleepQuietly(settings.poll().multipliedBy(5));
+                }
+            }
+        }
+    }
+
+    private void execute(ClaimedJob claimed, String device) {
+        RunningJob job = new RunningJob(claimed, device, queue, json, this);
+        MDC.put("job_id", job.jobId().toString());
+        ScheduledFuture<?> heartbeat = heartbeats.scheduleWithFixedDelay(() -> beat(job),
+                settings.heartbeat().toMillis(), settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            log.info("Running {} job {} (attempt {}) on {}", claimed.type(), job.jobId(), claimed.attempt(), device);
+            job.event("started", "attempt " + claimed.attempt() + " on " + name + "/" + device,
+                    Map.of("attempt", claimed.attempt(), "worker", name, "device", device));
+            Object result = runHandler(claimed, job);
+            finish(job, "succeeded", result == null ? null : json.writeValueAsString(result), null, null);
+        } catch (JobStoppedException stopped) {
+            switch (stopped.reason()) {
+                case CANCELLED -> finish(job, "cancelled", null, null, "cancelled by request");
+                case SHUTDOWN -> queue.release(job.lease(), "worker " + name + " shutting down; job requeued");
+                case LEASE_LOST -> log.warn("Lost the lease on job {}; another worker owns it now", job.jobId());
+            }
+        } catch (JobFailedException failed) {
+            finish(job, "failed", null, failed.code(), failed.getMessage());
+        } catch (Exception e) {
+            if (halted) {
+                return;
+            }
+            log.error("Job {} failed", job.jobId(), e);
+            finish(job, "failed", null, "internal_error", e.getClass().getSimpleName() + ": " + e.getMessage());
+        } finally {
+            heartbeat.cancel(false);
+            MDC.remove("job_id");
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Object runHandler(ClaimedJob claimed, RunningJob job) throws Exception {
+        JobHandler handler = handlers.find(claimed.type()).orElseThrow(() -> new JobFailedException(
+                "no_handler", "this worker has no handler for job type " + claimed.type()));
+        JobSpec spec;
+        try {
+            spec = (JobSpec) json.readValue(claimed.specJson(), handler.specType());
+        } catch (JacksonException e) {
+            throw new JobFailedException("invalid_spec", "stored spec no longer matches the handler: " + e.getOriginalMessage());
+        }
+        return handler.run(spec, job);
+    }
+
+    private void finish(RunningJob job, String status, String result, String code, String message) {
+        if (halted) {
+            return;
+        }
+        if (!queue.finish(job.lease(), status, result, code, message)) {
+            log.warn("Could not record {} for job {}: lease lost", status, job.jobId());
+        }
+    }
+
+    private void beat(RunningJob job) {
+        if (halted) {
+            return;
+        }
+        try {
+            switch (queue.heartbeat(job.lease(), settings.lease())) {
+                case LOST -> job.leaseLost = true;
+                case CANCEL_REQUESTED -> job.cancelRequested = true;
+                case HELD -> { }
+            }
+        } catch (RuntimeException e) {
+            // Database briefly unreachable: the lease may still be valid; try again next beat.
+            log.warn("Heartbeat for job {} failed: {}", job.jobId(), e.toString());
+        }
+    }
+
+    private static void sleepQuietly(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.consort.worker;
+
+import java.net.InetAddress;
+import java.time.Duration;
+
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+import dev.consort.ConsortProperties;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs this process's worker pool when its role includes {@code worker}: started after the web
+ * server is up, stopped gracefully (jobs released to the queue) before the database goes away.
+ */
+@Component
+class WorkerPoolLifecycle implements SmartLifecycle {
+
+    private final ConsortProperties properties;
+    private final JobQueue queue;
+    private final JobHandlerRegistry handlers;
+    private final JsonMapper json;
+    private WorkerPool pool;
+
+    WorkerPoolLifecycle(ConsortProperties properties, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json) {
+        this.properties = properties;
+        this.queue = queue;
+        this.handlers = handlers;
+        this.json = json;
+    }
+
+    @Override
+    public synchronized void start() {
+        if (!properties.role().runsWorkers() || properties.worker().devices().isEmpty()) {
+            return;
+        }
+        pool = new WorkerPool(processName(), WorkerSettings.from(properties.worker()), queue, handlers, json);
+        pool.start();
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (pool != null) {
+            pool.stop(Duration.ofSeconds(25));
+            pool = null;
+        }
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return pool != null;
+    }
+
+    private static String processName() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "localhost";
+        }
+        return host + ":" + ProcessHandle.current().pid();
+    }
+}

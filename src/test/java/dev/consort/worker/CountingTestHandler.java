@@ -1,0 +1,68 @@
+package dev.consort.worker;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.springframework.stereotype.Component;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import dev.consort.job.spec.InputRef;
+import dev.consort.job.spec.JobSpec;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+/**
+ * A test-only job type, {@code test.count}: takes {@code steps} steps of {@code step_millis} each,
+ * records a loss point per step, and counts how many times each job was started and completed, so
+ * tests can check exactly-once execution.
+ */
+@Component
+public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec> {
+
+    public static final String TYPE = "test.count";
+    public static final Map<UUID, AtomicInteger> STARTS = new ConcurrentHashMap<>();
+    public static final Map<UUID, AtomicInteger> COMPLETIONS = new ConcurrentHashMap<>();
+
+    public record Spec(
+            @NotNull @Min(1) @Max(10_000) Integer steps,
+            @JsonProperty("step_millis") @Min(0) @Max(10_000) Integer stepMillis,
+            @JsonProperty("fail_at") Integer failAt) implements JobSpec {
+        @Override
+        public List<InputRef> inputs() {
+            return List.of();
+        }
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public Class<Spec> specType() {
+        return Spec.class;
+    }
+
+    @Override
+    public Object run(Spec spec, JobContext context) throws Exception {
+        STARTS.computeIfAbsent(context.jobId(), id -> new AtomicInteger()).incrementAndGet();
+        for (int step = 1; step <= spec.steps(); step++) {
+            context.checkCancelled();
+            if (spec.stepMillis() != null && spec.stepMillis() > 0) {
+                Thread.sleep(spec.stepMillis());
+            }
+            if (spec.failAt() != null && spec.failAt() == step) {
+                throw new JobFailedException("test_failure", "failed at step " + step + " as asked");
+            }
+            context.loss("train", step, step * 16L, 1.0 / step);
+            context.progress(Map.of("step", step, "steps", spec.steps()));
+        }
+        COMPLETIONS.computeIfAbsent(context.jobId(), id -> new AtomicInteger()).incrementAndGet();
+        return Map.of("steps", spec.steps());
+    }
+}

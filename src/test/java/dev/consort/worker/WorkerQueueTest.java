@@ -1,0 +1,149 @@
+package dev.consort.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import dev.consort.support.ApiTest;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The queue under two independent worker pools, as two processes would run them. The jobs use a device
+ * class of their own ({@code lab}) so the application's own pool never takes them.
+ */
+class WorkerQueueTest extends ApiTest {
+
+    @Autowired
+    JobQueue queue;
+    @Autowired
+    JobHandlerRegistry handlers;
+    @Autowired
+    JsonMapper json;
+
+    private final List<WorkerPool> pools = new ArrayList<>();
+
+    @AfterEach
+    void stopPools() {
+        pools.forEach(p -> p.stop(Duration.ofSeconds(5)));
+    }
+
+    private WorkerPool pool(String name, Duration lease, String... devices) {
+        WorkerPool pool = new WorkerPool(name, new WorkerSettings(List.of(devices), lease,
+                lease.dividedBy(4), Duration.ofMillis(50)), queue, handlers, json);
+        pools.add(pool);
+        pool.start();
+        return pool;
+    }
+
+    private UUID enqueue(String specJson) {
+        UUID id = dev.consort.database.TimeOrderedIds.next();
+        jdbc.update("""
+                insert into job (id, type, status, spec, device_class, max_attempts)
+                values (?, ?, 'queued', ?::jsonb, 'lab', 3)""", id, CountingTestHandler.TYPE, specJson);
+        return id;
+    }
+
+    private String status(UUID id) {
+        return jdbc.queryForObject("select status from job where id = ?", String.class, id);
+    }
+
+    @Test
+    void thirtyJobsOnTwoPoolsRunExactlyOnce() {
+        List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            ids.add(enqueue("{\"steps\": 3, \"step_millis\": 5}"));
+        }
+        pool("pool-a", Duration.ofSeconds(30), "lab:0", "lab:1");
+        pool("pool-b", Duration.ofSeconds(30), "lab:0", "lab:1");
+
+        await(Duration.ofSeconds(60), () -> ids.stream().allMatch(id -> "succeeded".equals(status(id))));
+
+        for (UUID id : ids) {
+            assertThat(CountingTestHandler.STARTS.get(id)).as("starts of %s", id).hasValue(1);
+            assertThat(CountingTestHandler.COMPLETIONS.get(id)).as("completions of %s", id).hasValue(1);
+            assertThat(jdbc.queryForObject("select attempts from job where id = ?", Integer.class, id)).isEqualTo(1);
+            assertThat(jdbc.queryForObject("select count(*) from job_event where job_id = ? and kind = 'started'",
+                    Integer.class, id)).isEqualTo(1);
+            assertThat(jdbc.queryForObject("select count(*) from loss_point where job_id = ?", Integer.class, id))
+                    .isEqualTo(3);
+        }
+        // Both pools did work: the queue spread it.
+        assertThat(jdbc.queryForList("""
+                select distinct split_part(message, '/', 1) from job_event
+                where kind = 'started' and job_id in (select id from job where device_class = 'lab')""",
+                String.class)).anySatisfy(m -> assertThat(m).contains("pool-a"))
+                .anySatisfy(m -> assertThat(m).contains("pool-b"));
+    }
+
+    @Test
+    void aWorkerThatStopsHeartbeatingLosesItsJobToAnother() {
+        UUID id = enqueue("{\"steps\": 40, \"step_millis\": 50}");
+        WorkerPool crashing = pool("pool-crash", Duration.ofSeconds(2), "lab:0");
+        await(Duration.ofSeconds(20), () -> "running".equals(status(id)));
+        crashing.halt();
+        assertThat(status(id)).isEqualTo("running");
+
+        pool("pool-rescue", Duration.ofSeconds(2), "lab:0");
+        await(Duration.ofSeconds(30), () -> {
+            queue.reapExpiredLeases();
+            return "succeeded".equals(status(id));
+        });
+        assertThat(CountingTestHandler.STARTS.get(id)).hasValue(2);
+        assertThat(CountingTestHandler.COMPLETIONS.get(id)).hasValue(1);
+        assertThat(jdbc.queryForObject("select attempts from job where id = ?", Integer.class, id)).isEqualTo(2);
+        assertThat(jdbc.queryForList("select kind from job_event where job_id = ? order by id", String.class, id))
+                .containsSubsequence("started", "requeued", "started", "succeeded");
+        // Each step once, even though the first worker recorded some before it died.
+        assertThat(jdbc.queryForObject("select count(*) from loss_point where job_id = ?", Integer.class, id))
+                .isEqualTo(40);
+    }
+
+    @Test
+    void aJobWhoseWorkersKeepDyingFailsAfterMaxAttempts() {
+        UUID id = enqueue("{\"steps\": 1000, \"step_millis\": 50}");
+        jdbc.update("update job set max_attempts = 1 where id = ?", id);
+        WorkerPool crashing = pool("pool-doomed", Duration.ofSeconds(1), "lab:0");
+        await(Duration.ofSeconds(20), () -> "running".equals(status(id)));
+        crashing.halt();
+        await(Duration.ofSeconds(20), () -> {
+            queue.reapExpiredLeases();
+            return "failed".equals(status(id));
+        });
+        assertThat(jdbc.queryForObject("select error_code from job where id = ?", String.class, id))
+                .isEqualTo("lease_expired");
+    }
+
+    @Test
+    void gracefulStopReleasesTheJobWithoutCountingTheAttempt() {
+        UUID id = enqueue("{\"steps\": 1000, \"step_millis\": 20}");
+        WorkerPool stopping = pool("pool-stop", Duration.ofSeconds(30), "lab:0");
+        await(Duration.ofSeconds(20), () -> "running".equals(status(id)));
+        stopping.stop(Duration.ofSeconds(10));
+        assertThat(status(id)).isEqualTo("queued");
+        assertThat(jdbc.queryForObject("select attempts from job where id = ?", Integer.class, id)).isZero();
+        jdbc.update("update job set status = 'cancelled' where id = ?", id);
+    }
+
+    static void await(Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + timeout);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+}
