@@ -21,6 +21,7 @@ import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
 @Tag(name = "jobs", description = "Launch and follow pretrain, finetune, evaluate, merge, cka and sweep jobs")
@@ -38,9 +39,11 @@ class JobController {
         this.streams = streams;
     }
 
-    @Operation(summary = "Launch a job",
+    @Operation(operationId = "createJob", summary = "Launch a job",
             description = "The spec is validated against the job type before anything is stored. Send an "
                     + "Idempotency-Key header to make retries safe: the same key and body return the same job.")
+    @ApiResponse(responseCode = "201", description = "Queued")
+    @ApiResponse(responseCode = "200", description = "Replay: this Idempotency-Key already created the job")
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobView> submit(@RequestBody JobSubmission submission,
             @Parameter(description = "Makes retries safe: the same key and body return the first job")
@@ -52,7 +55,7 @@ class JobController {
                 .body(job);
     }
 
-    @Operation(summary = "List jobs, newest first")
+    @Operation(operationId = "listJobs", summary = "List jobs, newest first")
     @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
     CursorPage<JobView> list(
             @Parameter(description = "queued, running, cancelling, succeeded, failed or cancelled")
@@ -66,14 +69,15 @@ class JobController {
         return CursorPage.of(jobs.list(wanted, type, after, checked + 1), checked, j -> j, j -> j.id().toString());
     }
 
-    @Operation(summary = "Get a job")
+    @Operation(operationId = "getJob", summary = "Get a job")
     @GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
     JobView get(@PathVariable UUID id) {
         return jobs.find(id).orElseThrow(() -> ApiProblem.notFound("job", id));
     }
 
-    @Operation(summary = "Cancel a job",
+    @Operation(operationId = "cancelJob", summary = "Cancel a job",
             description = "A queued job is cancelled at once; a running one moves to cancelling and stops at its next step.")
+    @ApiResponse(responseCode = "202", description = "Cancelled, or cancellation requested")
     @PostMapping(path = "/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobView> cancel(@PathVariable UUID id) {
         JobStatus status = jobs.requestCancel(id).orElseThrow(() -> ApiProblem.notFound("job", id));
@@ -84,7 +88,7 @@ class JobController {
         return ResponseEntity.accepted().body(get(id));
     }
 
-    @Operation(summary = "A job's events, oldest first",
+    @Operation(operationId = "listJobEvents", summary = "A job's events, oldest first",
             description = "Page with after=<last event id>. With Accept: text/event-stream the same events stream "
                     + "as Server-Sent Events, replaying after Last-Event-ID.")
     @GetMapping(path = "/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -97,7 +101,7 @@ class JobController {
                 e -> Long.toString(e.id()));
     }
 
-    @Operation(summary = "Stream a job's events (Server-Sent Events)")
+    @Operation(operationId = "streamJobEvents", summary = "Stream a job's events (Server-Sent Events)")
     @GetMapping(path = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter eventStream(@PathVariable UUID id,
             @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
@@ -114,7 +118,7 @@ class JobController {
         return streams.open(id, cursor);
     }
 
-    @Operation(summary = "A job's loss curves", description = "Points {step, tokens, value} per series (train, validation, ...).")
+    @Operation(operationId = "getJobLosses", summary = "A job's loss curves", description = "Points {step, tokens, value} per series (train, validation, ...).")
     @GetMapping(path = "/{id}/losses", produces = MediaType.APPLICATION_JSON_VALUE)
     LossCurves losses(@PathVariable UUID id, @RequestParam(required = false) String series) {
         requireJob(id);

@@ -13,6 +13,6 @@ public record JobEventView(
         @Schema(description = "queued, started, progress, checkpoint, requeued, released, succeeded, failed, cancelled, ...")
         String kind,
         String message,
-        @Schema(type = "object") JsonNode data,
+        JsonNode data,
         @JsonProperty("created_at") OffsetDateTime createdAt) {
 }

@@ -19,13 +19,13 @@ public record JobView(
         String status,
         String device,
         int priority,
-        @Schema(type = "object") JsonNode spec,
+        JsonNode spec,
         int attempts,
         @JsonProperty("max_attempts") int maxAttempts,
         @JsonProperty("cancel_requested") boolean cancelRequested,
-        @Schema(type = "object", description = "Latest progress report (step, tokens, loss, tokens/s, ETA, ...)")
+        @Schema(description = "Latest progress report (step, tokens, loss, tokens/s, ETA, ...)")
         JsonNode progress,
-        @Schema(type = "object", description = "The job's result, once succeeded") JsonNode result,
+        @Schema(description = "The job's result, once succeeded") JsonNode result,
         JobError error,
         @JsonProperty("created_at") OffsetDateTime createdAt,
         @JsonProperty("started_at") OffsetDateTime startedAt,
