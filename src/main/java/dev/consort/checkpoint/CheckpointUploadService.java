@@ -28,10 +28,12 @@ public class CheckpointUploadService {
         this.catalog = catalog;
     }
 
-    /** A user's upload: config.json bytes, the model.safetensors stream, an optional name. */
-    public CheckpointView upload(byte[] configJson, InputStream weights, String name) throws IOException {
+    /** A user's upload: the config.json and model.safetensors streams, an optional name. */
+    public CheckpointView upload(InputStream configJson, InputStream weights, String name) throws IOException {
         String checkedName = checkName(name);
-        ValidConfig config = CheckpointValidator.config(configJson);
+        // One byte over the cap is enough to reject it; a huge "config" never reaches the heap.
+        byte[] configBytes = configJson.readNBytes(CheckpointValidator.MAX_CONFIG_BYTES + 1);
+        ValidConfig config = CheckpointValidator.config(configBytes);
         try (StagedBlob staged = blobStore.stage(weights)) {
             ValidCheckpoint valid = CheckpointValidator.weights(config, staged.file());
             return CheckpointView.of(catalog.store(valid, staged, checkedName, CheckpointProvenance.UPLOADED));

@@ -50,8 +50,7 @@ final class CheckpointValidator {
 
     static ValidConfig config(byte[] json) {
         if (json.length > MAX_CONFIG_BYTES) {
-            throw invalid("config.json", "is " + json.length + " bytes; a GPT-2 config.json is far below "
-                    + MAX_CONFIG_BYTES);
+            throw invalid("config.json", "is larger than " + MAX_CONFIG_BYTES + " bytes; not a GPT-2 config.json");
         }
         try {
             return new ValidConfig(Gpt2Config.parse(json), new String(json, StandardCharsets.UTF_8));

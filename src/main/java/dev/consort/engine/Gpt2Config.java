@@ -91,8 +91,9 @@ public record Gpt2Config(int nLayer, int nEmbd, int nHead, int nInner, int vocab
         double epsilon = 1e-5;
         JsonNode eps = root.get("layer_norm_epsilon");
         if (eps != null) {
-            if (eps.isNumber() && Double.isFinite(eps.doubleValue()) && eps.doubleValue() > 0 && eps.doubleValue() < 1) {
-                epsilon = eps.doubleValue();
+            double value = eps.isNumber() ? eps.doubleValue() : Double.NaN;
+            if (value > 0 && value < 1) {
+                epsilon = value;
             } else {
                 violations.add(new Gpt2FormatException.Violation("layer_norm_epsilon",
                         "is " + eps + " but must be a number between 0 and 1"));

@@ -166,7 +166,8 @@ public record SafetensorsHeader(long headerLength, Map<String, String> metadata,
         long begin = offsets[0];
         long end = offsets[1];
         if (end < begin) {
-            throw new SafetensorsFormatException(name, "data_offsets [" + begin + ", " + end + "] end before they begin");
+            throw new SafetensorsFormatException(name,
+                    "data_offsets [" + begin + ", " + end + "] end before they begin");
         }
         long bytes;
         try {
@@ -194,7 +195,8 @@ public record SafetensorsHeader(long headerLength, Map<String, String> metadata,
             throw new SafetensorsFormatException(tensor, field + " is missing or not an array");
         }
         if (length >= 0 && node.size() != length) {
-            throw new SafetensorsFormatException(tensor, field + " must have " + length + " entries, has " + node.size());
+            throw new SafetensorsFormatException(tensor,
+                    field + " must have " + length + " entries, has " + node.size());
         }
         long[] values = new long[node.size()];
         for (int i = 0; i < values.length; i++) {
