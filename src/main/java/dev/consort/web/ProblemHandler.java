@@ -17,6 +17,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -75,6 +76,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         ApiProblem problem = ApiProblem.invalid(errors.isEmpty()
                 ? List.of(new ApiProblem.FieldError("body", ex.getMessage()))
                 : errors);
+        return ResponseEntity.status(problem.status()).body(problem.toProblemDetail());
+    }
+
+    /** A form part the endpoint requires was not sent: name it, like any other field at fault. */
+    @Override
+    protected ResponseEntity<Object> handleMissingServletRequestPart(MissingServletRequestPartException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        ApiProblem problem = ApiProblem.badRequest(ex.getRequestPartName(), "required multipart part is missing");
         return ResponseEntity.status(problem.status()).body(problem.toProblemDetail());
     }
 

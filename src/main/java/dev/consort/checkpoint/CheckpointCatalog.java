@@ -1,0 +1,91 @@
+package dev.consort.checkpoint;
+
+import java.util.List;
+import java.util.UUID;
+
+import org.springframework.data.domain.Limit;
+import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import dev.consort.checkpoint.CheckpointValidator.ValidCheckpoint;
+import dev.consort.database.TimeOrderedIds;
+import dev.consort.storage.BlobReferences;
+import dev.consort.storage.StagedBlob;
+import dev.consort.web.ApiProblem;
+import dev.consort.web.CursorPage;
+import dev.consort.web.ProblemType;
+
+/**
+ * The stored checkpoints: rows in {@code checkpoint}, each owning its model.safetensors blob (owner
+ * kind {@value #OWNER_KIND}, role {@value #WEIGHTS_ROLE}).
+ */
+@Service
+public class CheckpointCatalog {
+
+    static final String OWNER_KIND = "checkpoint";
+    static final String WEIGHTS_ROLE = "weights";
+
+    private final CheckpointRepository repository;
+    private final BlobReferences blobs;
+    private final JdbcTemplate jdbc;
+
+    CheckpointCatalog(CheckpointRepository repository, BlobReferences blobs, JdbcTemplate jdbc) {
+        this.repository = repository;
+        this.blobs = blobs;
+        this.jdbc = jdbc;
+    }
+
+    /** Stores a validated checkpoint and publishes its staged weights, all or nothing. */
+    @Transactional
+    Checkpoint store(ValidCheckpoint valid, StagedBlob weights, String name, CheckpointProvenance provenance) {
+        if (provenance.parentId() != null && !repository.existsById(provenance.parentId())) {
+            throw ApiProblem.invalidField("parent_id", "no checkpoint with id " + provenance.parentId());
+        }
+        Checkpoint checkpoint = new Checkpoint(TimeOrderedIds.next(), name, valid.config().json(),
+                valid.config().config(), valid.weights().parameterCount(), valid.dtype(), weights.sha256(),
+                weights.size(), provenance);
+        // Flush before publishing the file, so a failing insert leaves no published blob behind.
+        repository.saveAndFlush(checkpoint);
+        blobs.attach(weights, OWNER_KIND, checkpoint.id(), WEIGHTS_ROLE);
+        return checkpoint;
+    }
+
+    @Transactional(readOnly = true)
+    public Checkpoint find(UUID id) {
+        return repository.findById(id).orElseThrow(() -> ApiProblem.notFound("checkpoint", id));
+    }
+
+    /** Newest first; {@code after} is the last id of the previous page. */
+    @Transactional(readOnly = true)
+    public CursorPage<CheckpointView> page(UUID after, int limit) {
+        List<Checkpoint> rows = after == null
+                ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
+                : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        return CursorPage.of(rows, limit, CheckpointView::of, c -> c.id().toString());
+    }
+
+    /**
+     * Deletes a checkpoint unless an unfinished job reads it. Its row is locked first; a job that
+     * records a checkpoint as input should lock the same row ({@code for share}) so the two cannot race.
+     */
+    @Transactional
+    public void delete(UUID id) {
+        Checkpoint checkpoint = repository.findForUpdate(id).orElseThrow(() -> ApiProblem.notFound("checkpoint", id));
+        List<ApiProblem.FieldError> users = jdbc.query("""
+                select distinct j.id, j.status from job_input i join job j on j.id = i.job_id
+                where i.input_id = ? and j.status in ('queued', 'running', 'cancelling')
+                order by j.id""",
+                (row, n) -> new ApiProblem.FieldError(row.getString("id"), "job is " + row.getString("status")),
+                id);
+        if (!users.isEmpty()) {
+            throw new ApiProblem(HttpStatus.CONFLICT, ProblemType.IN_USE, "Checkpoint " + id + " is an input of "
+                    + users.size() + " unfinished job(s) "
+                    + users.stream().map(ApiProblem.FieldError::field).toList()
+                    + "; cancel them or wait until they finish", users);
+        }
+        blobs.detachAll(OWNER_KIND, id);
+        repository.delete(checkpoint);
+    }
+}
