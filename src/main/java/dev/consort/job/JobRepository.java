@@ -15,6 +15,7 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Repository;
 
 import dev.consort.job.spec.InputRef;
+import dev.consort.web.ApiProblem;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,6 +46,11 @@ public class JobRepository {
                 values (?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?)""",
                 id, type, name, specJson, deviceClass, priority, maxAttempts, idempotencyKey, requestHash);
         for (InputRef input : inputs) {
+            // Share-lock the input so a concurrent delete (which locks it for update) waits for us, then
+            // sees our job_input row and refuses; if it won the race, the input is gone and so is the job.
+            if (jdbc.queryForList("select 1 from " + input.kind().table() + " where id = ? for share", input.id()).isEmpty()) {
+                throw ApiProblem.invalidField("spec." + input.field(), "no " + input.kind().label() + " with id " + input.id());
+            }
             jdbc.update("""
                     insert into job_input (job_id, input_kind, input_id) values (?, ?, ?)
                     on conflict do nothing""", id, input.kind().label(), input.id());

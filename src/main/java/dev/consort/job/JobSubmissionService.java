@@ -203,12 +203,8 @@ public class JobSubmissionService {
     }
 
     private boolean exists(InputRef ref) {
-        String table = switch (ref.kind()) {
-            case CHECKPOINT -> "checkpoint";
-            case DATASET -> "dataset";
-            case JOB -> "job";
-        };
-        Boolean found = jdbc.queryForObject("select exists (select 1 from " + table + " where id = ?)", Boolean.class, ref.id());
+        Boolean found = jdbc.queryForObject("select exists (select 1 from " + ref.kind().table() + " where id = ?)",
+                Boolean.class, ref.id());
         return Boolean.TRUE.equals(found);
     }
 

@@ -40,10 +40,20 @@ public final class TestDatabase {
         if (dataDir == null) {
             try {
                 dataDir = Files.createTempDirectory("consort-test-");
+                Path created = dataDir;
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(created)));
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
         }
         return dataDir;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException ignored) {
+            // best effort: a temp directory
+        }
     }
 }

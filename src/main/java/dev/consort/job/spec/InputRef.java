@@ -22,6 +22,11 @@ public record InputRef(String field, Kind kind, UUID id) {
         public String label() {
             return label;
         }
+
+        /** The table holding things of this kind (its name is also the label). */
+        public String table() {
+            return label;
+        }
     }
 
     /** Collects refs, skipping absent (null) ones: Bean Validation reports missing required fields. */

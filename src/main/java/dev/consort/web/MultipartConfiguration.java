@@ -1,0 +1,28 @@
+package dev.consort.web;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import jakarta.servlet.MultipartConfigElement;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.consort.ConsortProperties;
+
+/**
+ * Uploads are written to disk part by part (threshold 0) under the data directory, given as an
+ * absolute path so the servlet container cannot resolve it against its own temp directory; each file
+ * is limited to {@code consort.upload.max-bytes}, beyond which the client gets a 413 problem.
+ */
+@Configuration(proxyBeanMethods = false)
+class MultipartConfiguration {
+
+    @Bean
+    MultipartConfigElement multipartConfigElement(ConsortProperties properties) throws IOException {
+        Path location = properties.dataDir().resolve("multipart").toAbsolutePath();
+        Files.createDirectories(location);
+        return new MultipartConfigElement(location.toString(), properties.upload().maxBytes().toBytes(), -1, 0);
+    }
+}
