@@ -48,7 +48,7 @@ class DatasetController {
         this.tokens = tokens;
     }
 
-    @Operation(summary = "Upload and tokenize a dataset", description = """
+    @Operation(operationId = "uploadDataset", summary = "Upload and tokenize a dataset", description = """
             Reads `file` as records: a `.txt` file's blocks between blank lines (or the whole file with \
             `txt_mode=whole`), a `.jsonl` file's lines, or a `.json` array's objects. The `template` builds \
             each record's text from its top-level fields; the text is tokenized with GPT-2's BPE and every \
@@ -62,28 +62,27 @@ class DatasetController {
             content = @Content(mediaType = "application/problem+json"))
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     ResponseEntity<DatasetView> upload(
-            @Parameter(description = "The records: .txt, .jsonl or .json (an array of objects), UTF-8",
-                    required = true)
+            @Parameter(description = "Required: the records, as .txt, .jsonl or .json (an array of objects), UTF-8")
             @RequestPart(name = "file", required = false) MultipartFile file,
             @Parameter(description = "Validation records in the same format, instead of val_fraction")
             @RequestPart(name = "validation_file", required = false) MultipartFile validationFile,
             @Parameter(description = "At most 200 characters; defaults to the file's name")
-            @RequestParam(name = "name", required = false) String name,
+            @RequestPart(name = "name", required = false) String name,
             @Parameter(description = "Defaults to what the file name's extension says",
                     schema = @Schema(allowableValues = {"txt", "jsonl", "json"}))
-            @RequestParam(name = "format", required = false) String format,
+            @RequestPart(name = "format", required = false) String format,
             @Parameter(description = "Text of each record from its fields, such as `{question}\\n{answer}`: "
                     + "`{field}` inserts a top-level field, `{{`/`}}` are literal braces, `\\n`, `\\t`, `\\\\` "
                     + "are escapes. A txt record has the one field `{text}`.",
                     schema = @Schema(defaultValue = "{text}"))
-            @RequestParam(name = "template", required = false) String template,
+            @RequestPart(name = "template", required = false) String template,
             @Parameter(description = "Fraction of the records, the last ones, held out for validation: "
                     + "0 ≤ f < 1; not with validation_file",
                     schema = @Schema(type = "number", defaultValue = "0.1"))
-            @RequestParam(name = "val_fraction", required = false) String valFraction,
+            @RequestPart(name = "val_fraction", required = false) String valFraction,
             @Parameter(description = "txt only: `records` (blocks between blank lines) or `whole` (one record)",
                     schema = @Schema(allowableValues = {"records", "whole"}, defaultValue = "records"))
-            @RequestParam(name = "txt_mode", required = false) String txtMode) throws IOException {
+            @RequestPart(name = "txt_mode", required = false) String txtMode) throws IOException {
         if (file == null) {
             throw ApiProblem.badRequest("file", "is required: a multipart file part with the records");
         }
@@ -95,7 +94,7 @@ class DatasetController {
         return ResponseEntity.created(location).body(view);
     }
 
-    @Operation(summary = "List datasets, newest first")
+    @Operation(operationId = "listDatasets", summary = "List datasets, newest first")
     @GetMapping
     CursorPage<DatasetView> list(
             @Parameter(description = "next_after of the previous page") @RequestParam(required = false) UUID after,
@@ -103,14 +102,14 @@ class DatasetController {
         return datasets.list(after, CursorPage.checkedLimit(limit));
     }
 
-    @Operation(summary = "Get a dataset")
+    @Operation(operationId = "getDataset", summary = "Get a dataset")
     @ApiResponse(responseCode = "404", content = @Content(mediaType = "application/problem+json"))
     @GetMapping("/{id}")
     DatasetView get(@PathVariable UUID id) {
         return DatasetView.of(datasets.get(id));
     }
 
-    @Operation(summary = "Delete a dataset", description = "Refused (409 `in-use`) while an unfinished job reads it.")
+    @Operation(operationId = "deleteDataset", summary = "Delete a dataset", description = "Refused (409 `in-use`) while an unfinished job reads it.")
     @ApiResponse(responseCode = "204", description = "Deleted")
     @ApiResponse(responseCode = "404", content = @Content(mediaType = "application/problem+json"))
     @ApiResponse(responseCode = "409", description = "Unfinished jobs use it; the problem names them",
@@ -121,7 +120,7 @@ class DatasetController {
         return ResponseEntity.noContent().build();
     }
 
-    @Operation(summary = "Download a split's tokens", description = """
+    @Operation(operationId = "getDatasetTokens", summary = "Download a split's tokens", description = """
             The split's GPT-2 token ids as unsigned 16-bit little-endian integers, each record's tokens \
             followed by `<|endoftext|>` (50256): everything needed to reproduce a loss. An empty split \
             has an empty body. The ETag is the file's sha256.""")

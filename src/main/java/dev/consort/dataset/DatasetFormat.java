@@ -10,11 +10,11 @@ import jakarta.persistence.Converter;
 /** How an uploaded file holds its records. */
 public enum DatasetFormat {
     /** Plain text: blocks between blank lines, or the whole file (see {@link TxtMode}). */
-    TXT("txt", "contains no text (it is empty or only whitespace)"),
+    TXT("txt", "the file is empty or only whitespace"),
     /** One JSON object per line; blank lines are skipped. */
-    JSONL("jsonl", "contains no records (it is empty or has only blank lines)"),
+    JSONL("jsonl", "the file is empty or has only blank lines"),
     /** One JSON array of objects. */
-    JSON("json", "contains no records (it is empty or an empty array [])");
+    JSON("json", "the file is empty or an empty array []");
 
     private final String wireName;
     private final String whenEmpty;

@@ -174,7 +174,7 @@ public class DatasetService {
         RecordSink.Counter counter = new RecordSink.Counter();
         read(reader, source, counter);
         if (counter.records() == 0) {
-            throw source.invalid("the file " + format.whenEmpty());
+            throw source.invalid("no records found; " + format.whenEmpty());
         }
         return counter.records();
     }

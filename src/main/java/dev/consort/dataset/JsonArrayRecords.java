@@ -49,7 +49,7 @@ final class JsonArrayRecords implements RecordReader {
             }
         } catch (StreamReadException e) {
             throw source.invalid("not valid JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + JsonRecord.firstLine(e.getOriginalMessage()));
+                    + e.getLocation().getColumnNr() + ": " + JsonRecord.reason(e.getOriginalMessage()));
         } catch (JacksonIOException e) {
             // The parser wraps what the reader threw, such as invalid UTF-8.
             throw e.getCause();

@@ -66,12 +66,18 @@ record JsonRecord(Map<String, String> fields, String where) {
         };
     }
 
-    /** Jackson's messages go on to quote the source; the first line says what is wrong. */
-    static String firstLine(String message) {
-        if (message == null) {
+    /** What Jackson says is wrong, without its second-hand source locations (the 422 names the line itself). */
+    static String reason(String jacksonMessage) {
+        if (jacksonMessage == null) {
             return "unreadable";
         }
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
+        String reason = jacksonMessage;
+        for (String noise : new String[] {"\n", " (start marker at"}) {
+            int at = reason.indexOf(noise);
+            if (at >= 0) {
+                reason = reason.substring(0, at);
+            }
+        }
+        return reason;
     }
 }

@@ -70,7 +70,7 @@ final class JsonlRecords implements RecordReader {
             }
         } catch (StreamReadException e) {
             throw source.invalid(where + " is not valid JSON (column " + e.getLocation().getColumnNr() + "): "
-                    + JsonRecord.firstLine(e.getOriginalMessage()));
+                    + JsonRecord.reason(e.getOriginalMessage()));
         }
         sink.text(record.render(template, source));
         sink.endRecord();
