@@ -77,33 +77,24 @@ public class DatasetService {
         long validationRecords = validationFile != null
                 ? countRecords(reader, validationFile, upload.format())
                 : validationRecords(records, upload.valFraction());
+        long trainRecords = validationFile != null ? records : records - validationRecords;
 
-        Path trainFile = Files.createTempFile(workDir, TEMP_PREFIX, ".u16");
+        Path trainTokens = Files.createTempFile(workDir, TEMP_PREFIX, ".u16");
         Path validationTokens = Files.createTempFile(workDir, TEMP_PREFIX, ".u16");
         try {
-            TokenFileWriter train = new TokenFileWriter(trainFile, tokenizer);
-            TokenFileWriter validation = new TokenFileWriter(validationTokens, tokenizer);
-            try (train; validation) {
-                if (validationFile == null) {
-                    read(reader, file, new RecordSink.Splitter(records - validationRecords, train, validation));
-                } else {
-                    read(reader, file, train);
-                    read(reader, validationFile, validation);
-                }
-            }
-            long trainRecords = validationFile == null ? records - validationRecords : records;
-            if (train.records() != trainRecords || validation.records() != validationRecords) {
+            Tokenized tokenized = tokenize(reader, upload, trainRecords, trainTokens, validationTokens);
+            if (tokenized.trainRecords() != trainRecords || tokenized.validationRecords() != validationRecords) {
                 throw new IllegalStateException("the upload changed between reading passes");
             }
-            try (StagedBlob trainBlob = stage(trainFile);
-                 StagedBlob validationBlob = validation.records() > 0 ? stage(validationTokens) : null) {
+            try (StagedBlob trainBlob = stage(trainTokens);
+                 StagedBlob validationBlob = validationRecords > 0 ? stage(validationTokens) : null) {
                 Dataset dataset = new Dataset(TimeOrderedIds.next(), upload.name(), upload.format(),
                         upload.template().source(), upload.valFraction(), upload.txtMode(), file.fileName(),
                         validationFile == null ? null : validationFile.fileName(),
-                        train.records(), new TokenFile(trainBlob.sha256(), train.tokens()),
-                        validation.records(), validationBlob == null
+                        trainRecords, new TokenFile(trainBlob.sha256(), tokenized.trainTokens()),
+                        validationRecords, validationBlob == null
                                 ? TokenFile.EMPTY
-                                : new TokenFile(validationBlob.sha256(), validation.tokens()),
+                                : new TokenFile(validationBlob.sha256(), tokenized.validationTokens()),
                         upload.sourceBytes(), Instant.now().truncatedTo(ChronoUnit.MICROS));
                 transaction.executeWithoutResult(status -> {
                     datasets.save(dataset);
@@ -113,13 +104,30 @@ public class DatasetService {
                     }
                 });
                 log.info("Dataset {} ({}): {} train records ({} tokens), {} validation records ({} tokens) in {} ms",
-                        dataset.getId(), upload.format().wireName(), train.records(), train.tokens(),
-                        validation.records(), validation.tokens(), (System.nanoTime() - started) / 1_000_000);
+                        dataset.getId(), upload.format().wireName(), trainRecords, tokenized.trainTokens(),
+                        validationRecords, tokenized.validationTokens(), (System.nanoTime() - started) / 1_000_000);
                 return dataset;
             }
         } finally {
-            Files.deleteIfExists(trainFile);
+            Files.deleteIfExists(trainTokens);
             Files.deleteIfExists(validationTokens);
+        }
+    }
+
+    /** What the tokenizing pass wrote to the two token files (closed, so complete, when this returns). */
+    private record Tokenized(long trainRecords, long trainTokens, long validationRecords, long validationTokens) {}
+
+    private Tokenized tokenize(RecordReader reader, DatasetUpload upload, long trainRecords, Path trainTokens,
+            Path validationTokens) throws IOException {
+        try (TokenFileWriter train = new TokenFileWriter(trainTokens, tokenizer);
+             TokenFileWriter validation = new TokenFileWriter(validationTokens, tokenizer)) {
+            if (upload.validationFile() == null) {
+                read(reader, upload.file(), new RecordSink.Splitter(trainRecords, train, validation));
+            } else {
+                read(reader, upload.file(), train);
+                read(reader, upload.validationFile(), validation);
+            }
+            return new Tokenized(train.records(), train.tokens(), validation.records(), validation.tokens());
         }
     }
 

@@ -68,21 +68,25 @@ final class TokenFileWriter implements RecordSink, Closeable {
 
     private void flushBuffer() {
         try {
-            out.write(buffer, 0, buffered);
-            buffered = 0;
+            flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void flush() throws IOException {
+        if (buffered > 0) {
+            out.write(buffer, 0, buffered);
+            buffered = 0;
+        }
+        out.flush();
     }
 
     /** Writes what is buffered and closes the file. */
     @Override
     public void close() throws IOException {
         try (out) {
-            if (buffered > 0) {
-                out.write(buffer, 0, buffered);
-                buffered = 0;
-            }
+            flush();
         }
     }
 }
