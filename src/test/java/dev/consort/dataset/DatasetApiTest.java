@@ -3,6 +3,7 @@ package dev.consort.dataset;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,6 +21,7 @@ import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import tools.jackson.databind.JsonNode;
 
@@ -28,6 +30,9 @@ import dev.consort.support.Multipart;
 import dev.consort.support.TestDatabase;
 
 class DatasetApiTest extends ApiTest {
+
+    @Autowired
+    private DatasetTokens datasetTokens;
 
     /** The reference the service must agree with, used here directly. */
     private static final Encoding GPT2 = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
@@ -76,6 +81,15 @@ class DatasetApiTest extends ApiTest {
         assertThat(jdbc.queryForList("select role from blob_ref where owner_kind = 'dataset' and owner_id = ?::uuid "
                 + "order by role", String.class, id)).containsExactly("train_tokens", "val_tokens");
         assertThat(blobFile(dataset.path("train").path("sha256").asText())).exists();
+
+        // What the engine reads: the same tokens, through the service.
+        UUID datasetId = UUID.fromString(id);
+        assertThat(datasetTokens.read(datasetId, Split.TRAIN)).isEqualTo(expectedTrain);
+        assertThat(datasetTokens.describe(datasetId, Split.VALIDATION))
+                .isEqualTo(new TokenFile(dataset.path("validation").path("sha256").asText(), expectedValidation.length));
+        try (InputStream in = datasetTokens.open(datasetId, Split.VALIDATION)) {
+            assertThat(in.readAllBytes()).isEqualTo(uint16(expectedValidation));
+        }
     }
 
     @Test
