@@ -62,8 +62,8 @@ class DatasetController {
             content = @Content(mediaType = "application/problem+json"))
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     ResponseEntity<DatasetView> upload(
-            @Parameter(description = "Required: the records, as .txt, .jsonl or .json (an array of objects), UTF-8")
-            @RequestPart(name = "file", required = false) MultipartFile file,
+            @Parameter(description = "The records, as .txt, .jsonl or .json (an array of objects), UTF-8")
+            @RequestPart(name = "file") MultipartFile file,
             @Parameter(description = "Validation records in the same format, instead of val_fraction")
             @RequestPart(name = "validation_file", required = false) MultipartFile validationFile,
             @Parameter(description = "At most 200 characters; defaults to the file's name")
@@ -83,9 +83,6 @@ class DatasetController {
             @Parameter(description = "txt only: `records` (blocks between blank lines) or `whole` (one record)",
                     schema = @Schema(allowableValues = {"records", "whole"}, defaultValue = "records"))
             @RequestPart(name = "txt_mode", required = false) String txtMode) throws IOException {
-        if (file == null) {
-            throw ApiProblem.badRequest("file", "is required: a multipart file part with the records");
-        }
         DatasetUpload upload = DatasetUpload.check(DatasetSource.of("file", file),
                 validationFile == null ? null : DatasetSource.of("validation_file", validationFile),
                 name, format, template, valFraction, txtMode);
