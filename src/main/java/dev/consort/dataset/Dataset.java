@@ -6,15 +6,11 @@ import java.util.UUID;
 import jakarta.persistence.Column;
 import jakarta.persistence.Convert;
 import jakarta.persistence.Entity;
-import jakarta.persistence.Id;
-import jakarta.persistence.PostLoad;
-import jakarta.persistence.PostPersist;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
 
+import dev.consort.database.AssignedIdEntity;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
-import org.springframework.data.domain.Persistable;
 
 /**
  * A tokenized dataset: how it was made (format, template, split) and its two token files, which are
@@ -22,10 +18,8 @@ import org.springframework.data.domain.Persistable;
  */
 @Entity
 @Table(name = "dataset")
-public class Dataset implements Persistable<UUID> {
+public class Dataset extends AssignedIdEntity {
 
-    @Id
-    private UUID id;
     private String name;
     @Convert(converter = DatasetFormat.Column.class)
     private DatasetFormat format;
@@ -51,8 +45,6 @@ public class Dataset implements Persistable<UUID> {
     private long sourceBytes;
     private Instant createdAt;
 
-    @Transient
-    private boolean isNew;
 
     protected Dataset() {
     }
@@ -60,7 +52,7 @@ public class Dataset implements Persistable<UUID> {
     Dataset(UUID id, String name, DatasetFormat format, String template, Double valFraction, TxtMode txtMode,
             String fileName, String validationFileName, long trainRecords, TokenFile train, long valRecords,
             TokenFile validation, long sourceBytes, Instant createdAt) {
-        this.id = id;
+        super(id);
         this.name = name;
         this.format = format;
         this.template = template;
@@ -76,24 +68,10 @@ public class Dataset implements Persistable<UUID> {
         this.valSha256 = validation.sha256();
         this.sourceBytes = sourceBytes;
         this.createdAt = createdAt;
-        this.isNew = true;
     }
 
-    @PostLoad
-    @PostPersist
-    void stored() {
-        isNew = false;
-    }
 
-    @Override
-    public UUID getId() {
-        return id;
-    }
 
-    @Override
-    public boolean isNew() {
-        return isNew;
-    }
 
     public String getName() {
         return name;
