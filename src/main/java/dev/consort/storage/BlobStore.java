@@ -2,6 +2,7 @@ package dev.consort.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.Set;
 
 /**
@@ -19,6 +20,12 @@ public interface BlobStore {
     void publish(StagedBlob staged) throws IOException;
 
     InputStream open(String sha256) throws IOException;
+
+    /**
+     * A local file holding the blob, for readers that memory-map (the engine). The filesystem store
+     * returns the blob itself; a remote store would return a cached copy. Never write to it.
+     */
+    Path localCopy(String sha256) throws IOException;
 
     boolean exists(String sha256);
 

@@ -76,6 +76,15 @@ public class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
+    public Path localCopy(String sha256) throws IOException {
+        Path path = pathOf(sha256);
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "blob " + sha256 + " is missing");
+        }
+        return path;
+    }
+
+    @Override
     public boolean exists(String sha256) {
         return Files.exists(pathOf(sha256));
     }
