@@ -1,6 +1,7 @@
 package dev.consort.checkpoint;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.data.domain.Limit;
@@ -87,5 +88,23 @@ public class CheckpointCatalog {
         }
         blobs.detachAll(OWNER_KIND, id);
         repository.delete(checkpoint);
+    }
+
+    /** The checkpoint {@code jobId} saved at {@code step}, if any. */
+    @Transactional(readOnly = true)
+    public Optional<Checkpoint> findProduced(UUID jobId, long step) {
+        return repository.findFirstByProducingJobIdAndStep(jobId, step);
+    }
+
+    /** The checkpoints {@code jobId} produced, by step. */
+    @Transactional(readOnly = true)
+    public List<Checkpoint> produced(UUID jobId) {
+        return repository.findByProducingJobIdOrderByStep(jobId);
+    }
+
+    /** Marks {@code best} as the best of the checkpoints {@code jobId} produced, and no other. */
+    @Transactional
+    public void markBest(UUID jobId, UUID best) {
+        jdbc.update("update checkpoint set best = (id = ?) where producing_job_id = ?", best, jobId);
     }
 }

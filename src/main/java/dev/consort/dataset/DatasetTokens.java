@@ -6,6 +6,7 @@ import java.util.UUID;
 
 import org.springframework.stereotype.Service;
 
+import dev.consort.engine.TokenSequence;
 import dev.consort.storage.BlobStore;
 
 /**
@@ -45,6 +46,16 @@ public class DatasetTokens {
     /** Opens a token file described earlier (by {@link #describe} or from a {@link Dataset}). */
     public InputStream open(TokenFile tokens) throws IOException {
         return tokens.isEmpty() ? InputStream.nullInputStream() : blobs.open(tokens.sha256());
+    }
+
+    /**
+     * A split as an engine token sequence, memory-mapped from the blob; null for an empty split.
+     *
+     * @throws dev.consort.web.ApiProblem 404 when there is no such dataset
+     */
+    public TokenSequence sequence(UUID datasetId, Split split) throws IOException {
+        TokenFile file = describe(datasetId, split);
+        return file.isEmpty() ? null : TokenSequence.open(blobs.localCopy(file.sha256()));
     }
 
     /**
