@@ -226,7 +226,8 @@ public final class Gpt2Model implements AutoCloseable {
         }
         long time = shape.get(1);
         NDManager scope = tokens.getManager();
-        NDArray ids = tokens.getDataType() == DataType.INT64 ? tokens : tokens.toType(DataType.INT64, false);
+        // A copy PyTorch owns: the embedding's backward keeps the ids, which may outlive a Java-owned buffer.
+        NDArray ids = tokens.toType(DataType.INT64, true);                                          // [B, T]
         NDArray positions = scope.arange(0, (int) time, 1, DataType.INT64);                          // [T]
         NDArray x = embedding(ids, parameter("wte.weight"))                                         // [B, T, C]
                 .add(embedding(positions, parameter("wpe.weight")));                                // + [T, C]
@@ -257,7 +258,8 @@ public final class Gpt2Model implements AutoCloseable {
         NDArray k = split.get(1).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);     // [B, H, T, hs]
         NDArray v = split.get(2).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);     // [B, H, T, hs]
         // Scaling q (T·hs values) is cheaper than scaling the scores (T·T).
-        NDArray scores = q.mul(1 / Math.sqrt(headSize)).matMul(k.transpose(0, 1, 3, 2))            // [B, H, T, T]
+        NDArray scores = q.mul(constant(q, (float) (1 / Math.sqrt(headSize))))                     // [B, H, T, hs]
+                .matMul(k.transpose(0, 1, 3, 2))                                                    // [B, H, T, T]
                 .add(causalMask);
         NDArray y = scores.softmax(-1).matMul(v)                                                    // [B, H, T, hs]
                 .transpose(0, 2, 1, 3).reshape(batch, time, config.nEmbd());                        // [B, T, C]
@@ -279,8 +281,18 @@ public final class Gpt2Model implements AutoCloseable {
 
     /** HF's gelu_new, the tanh approximation GPT-2 was trained with: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
     private static NDArray geluNew(NDArray x) {
-        NDArray inner = x.pow(3).mul(0.044715f).add(x).mul(GELU_SCALE);
-        return x.mul(0.5f).mul(inner.tanh().add(1));
+        NDArray inner = x.mul(x).mul(x).mul(constant(x, 0.044715f)).add(x).mul(constant(x, GELU_SCALE));
+        return x.mul(constant(x, 0.5f)).mul(inner.tanh().add(constant(x, 1)));
+    }
+
+    /**
+     * A scalar in memory PyTorch owns, in {@code like}'s manager. Never use DJL's {@code op(Number)}
+     * overloads on arrays that need gradients: they wrap the number in a Java buffer that is freed right
+     * after the op, while autograd keeps that operand for the backward pass (a use-after-free that shows
+     * up as random NaNs after a garbage collection).
+     */
+    static NDArray constant(NDArray like, float value) {
+        return like.getManager().full(new Shape(), value, DataType.FLOAT32);
     }
 
     private NDArray layerNorm(NDArray x, String prefix) {
@@ -292,7 +304,10 @@ public final class Gpt2Model implements AutoCloseable {
         return Embedding.embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
     }
 
-    /** 0 where a position may attend (itself and the past), a large negative number for the future. */
+    /**
+     * 0 where a position may attend (itself and the past), a large negative number for the future. It
+     * wraps a Java buffer, which is safe only because addition's backward pass does not keep its operands.
+     */
     private static NDArray causalMask(NDManager scope, int time) {
         float[] mask = new float[time * time];
         for (int query = 0; query < time; query++) {
@@ -310,7 +325,8 @@ public final class Gpt2Model implements AutoCloseable {
      * @return a scalar
      */
     public NDArray loss(NDArray hidden, NDArray targets) {
-        return crossEntropySum(hidden, targets, LOSS_CHUNK_ROWS).div(targets.size());
+        NDArray sum = crossEntropySum(hidden, targets, LOSS_CHUNK_ROWS);
+        return sum.div(constant(sum, targets.size()));
     }
 
     /**
@@ -329,7 +345,7 @@ public final class Gpt2Model implements AutoCloseable {
                     + targets.getShape());
         }
         NDArray h = hidden.reshape(rows, config.nEmbd());                                           // [N, C]
-        NDArray ids = targets.reshape(rows, 1).toType(DataType.INT64, false);                      // [N, 1]
+        NDArray ids = targets.reshape(rows, 1).toType(DataType.INT64, true);                       // [N, 1]
         NDArray total = null;
         for (long start = 0; start < rows; start += chunkRows) {
             long end = Math.min(rows, start + chunkRows);

@@ -180,6 +180,50 @@ class Gpt2ModelTest {
         assertThat(checked).isEqualTo(15);
     }
 
+    /**
+     * Regression: DJL's {@code op(Number)} overloads wrap the number in a Java buffer freed right after
+     * the op, but autograd keeps such operands for the backward pass; after a garbage collection the
+     * gradients were garbage. The model must hold no Java-owned memory in its graph.
+     */
+    @Test
+    void gradientsSurviveAGarbageCollectionBetweenForwardAndBackward() throws Exception {
+        TinyGpt2 tiny = new TinyGpt2();
+        try (Gpt2Model model = Gpt2Model.load(writeTiny(tiny), config(tiny), Device.cpu())) {
+            float[] quiet = gradientOfWte(model, false);
+            float[] collected = gradientOfWte(model, true);
+            assertThat(collected).containsExactly(quiet);
+        }
+    }
+
+    private static float[] gradientOfWte(Gpt2Model model, boolean collectGarbage) throws InterruptedException {
+        NDArray wte = model.parameter("wte.weight");
+        Trainer.GRADIENT_LOCK.lock();
+        try (NDManager scope = model.manager().newSubManager()) {
+            wte.setRequiresGradient(true);
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = model.loss(model.forward(batch(scope, INPUTS)), batch(scope, TARGETS));
+                if (collectGarbage) {
+                    System.gc();
+                    Thread.sleep(50);
+                    // Reuse whatever native memory the collection freed, with NaNs.
+                    List<java.nio.ByteBuffer> junk = new ArrayList<>();
+                    for (int i = 0; i < 20_000; i++) {
+                        junk.add(java.nio.ByteBuffer.allocateDirect(8).putFloat(0, Float.NaN).putFloat(4, Float.NaN));
+                    }
+                }
+                collector.backward(loss);
+            }
+            NDArray gradient = wte.getGradient();
+            gradient.attach(scope);
+            float[] values = gradient.toFloatArray();
+            gradient.subi(gradient);
+            return values;
+        } finally {
+            wte.setRequiresGradient(false);
+            Trainer.GRADIENT_LOCK.unlock();
+        }
+    }
+
     @Test
     void chunkedLossEqualsTheUnchunkedOne() throws Exception {
         TinyGpt2 tiny = new TinyGpt2();
