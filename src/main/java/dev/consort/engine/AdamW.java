@@ -1,0 +1,113 @@
+package dev.consort.engine;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * AdamW (Loshchilov and Hutter; the update of PyTorch's {@code torch.optim.AdamW}, ε = 1e-8) on the
+ * parameters of a {@link Gpt2Model}, with first and second moments kept per parameter name.
+ *
+ * <p>Weight decay follows GPT-2 / nanoGPT: decoupled decay (θ ← θ − lr·λ·θ) on every tensor of two or
+ * more dimensions, that is the Conv1D weights and the embeddings {@code wte} and {@code wpe}; none on
+ * biases and layer-norm weights.
+ *
+ * <p>The moments live in a sub-manager of the model's manager, freed by {@link #close()}. Updates run
+ * in place on the model's parameters, with PyTorch's grad mode off.
+ */
+public final class AdamW implements AutoCloseable {
+
+    public static final double EPSILON = 1e-8;
+
+    private final Gpt2Model model;
+    private final double beta1;
+    private final double beta2;
+    private final double weightDecay;
+    private final NDManager manager;
+    private final Map<String, NDArray> firstMoments = new LinkedHashMap<>();
+    private final Map<String, NDArray> secondMoments = new LinkedHashMap<>();
+
+    /** An optimizer for the parameters {@code names} of {@code model}, moments starting at zero. */
+    public AdamW(Gpt2Model model, Collection<String> names, double beta1, double beta2, double weightDecay) {
+        this.model = model;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.weightDecay = weightDecay;
+        this.manager = model.manager().newSubManager();
+        for (String name : names) {
+            NDArray parameter = model.parameter(name);
+            firstMoments.put(name, manager.zeros(parameter.getShape()));
+            secondMoments.put(name, manager.zeros(parameter.getShape()));
+        }
+    }
+
+    /** Whether a parameter is decayed: tensors of two or more dimensions are, vectors are not. */
+    public static boolean decays(NDArray parameter) {
+        return parameter.getShape().dimension() >= 2;
+    }
+
+    /**
+     * Applies update number {@code t} (1-based; it sets the bias corrections) to every parameter this
+     * optimizer holds, using {@code gradients} by name (already clipped).
+     */
+    public void step(Map<String, NDArray> gradients, double learningRate, int t) {
+        double firstCorrection = 1 - Math.pow(beta1, t);
+        double secondCorrection = 1 - Math.pow(beta2, t);
+        for (Map.Entry<String, NDArray> entry : firstMoments.entrySet()) {
+            String name = entry.getKey();
+            NDArray gradient = gradients.get(name);
+            NDArray parameter = model.parameter(name);
+            NDArray m = entry.getValue();
+            NDArray v = secondMoments.get(name);
+            try (NDManager scope = gradient.getManager().newSubManager()) {
+                // An op's result belongs to its first operand's manager: lend the persistent arrays to
+                // the scope so that the temporaries below are freed with it.
+                scope.tempAttachAll(parameter, m, v);
+                if (weightDecay > 0 && decays(parameter)) {
+                    parameter.muli(1 - learningRate * weightDecay);
+                }
+                m.muli(beta1).addi(gradient.mul(1 - beta1));
+                v.muli(beta2).addi(gradient.square().muli(1 - beta2));
+                NDArray denominator = v.sqrt().divi(Math.sqrt(secondCorrection)).addi(EPSILON);
+                parameter.subi(m.div(denominator).muli(learningRate / firstCorrection));
+            }
+        }
+    }
+
+    /** First moments by parameter name (live arrays, for saving training state). */
+    Map<String, NDArray> firstMoments() {
+        return Collections.unmodifiableMap(firstMoments);
+    }
+
+    /** Second moments by parameter name (live arrays, for saving training state). */
+    Map<String, NDArray> secondMoments() {
+        return Collections.unmodifiableMap(secondMoments);
+    }
+
+    /** Replaces a parameter's moments with restored values (arrays of any manager; they are re-attached). */
+    void restore(String name, NDArray first, NDArray second) {
+        NDArray oldFirst = firstMoments.get(name);
+        NDArray oldSecond = secondMoments.get(name);
+        if (oldFirst == null) {
+            throw new IllegalArgumentException("the optimizer does not train " + name);
+        }
+        if (!oldFirst.getShape().equals(first.getShape()) || !oldSecond.getShape().equals(second.getShape())) {
+            throw new IllegalArgumentException("moments of " + name + " must be " + oldFirst.getShape());
+        }
+        first.attach(manager);
+        second.attach(manager);
+        firstMoments.put(name, first);
+        secondMoments.put(name, second);
+        oldFirst.close();
+        oldSecond.close();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
