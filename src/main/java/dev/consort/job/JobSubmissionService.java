@@ -34,8 +34,8 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Validates a job submission completely before anything is stored — type, spec fields, referenced
- * ids, device, handler availability — then queues it, honouring an {@code Idempotency-Key}.
+ * Validates a job submission completely before anything is stored — type and its handler, spec
+ * fields, referenced ids, device — then queues it, honouring an {@code Idempotency-Key}.
  */
 @Service
 public class JobSubmissionService {
@@ -120,6 +120,12 @@ public class JobSubmissionService {
         }
         Class<? extends JobSpec> specType = types.specType(type).orElseThrow(() ->
                 ApiProblem.invalidField("type", "unknown job type '" + type + "'; one of " + types.known()));
+        if (!types.hasHandler(type)) {
+            throw new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.UNSUPPORTED_JOB_TYPE,
+                    "Job type '" + type + "' is part of the API, but this version of Consort has no handler for it "
+                            + "yet; job types it runs: " + types.runnable(),
+                    List.of(new FieldError("type", "no handler for '" + type + "' yet")));
+        }
 
         List<FieldError> errors = new ArrayList<>();
         if (submission.name() != null && submission.name().length() > 200) {
@@ -154,12 +160,6 @@ public class JobSubmissionService {
         if (!errors.isEmpty()) {
             errors.sort((a, b) -> a.field().compareTo(b.field()));
             throw ApiProblem.invalid(errors);
-        }
-        if (!types.hasHandler(type)) {
-            throw new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.UNSUPPORTED_JOB_TYPE,
-                    "Job type '" + type + "' is known and the spec is valid, but this version of Consort has no "
-                            + "handler for it yet",
-                    List.of(new FieldError("type", "no handler for '" + type + "' yet")));
         }
         return new Validated(spec, device, priority, maxAttempts);
     }

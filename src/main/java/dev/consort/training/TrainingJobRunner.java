@@ -14,6 +14,7 @@ import java.util.UUID;
 import org.springframework.stereotype.Component;
 
 import dev.consort.ConsortProperties;
+import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointProvenance;
 import dev.consort.checkpoint.CheckpointUploadService;
@@ -164,10 +165,10 @@ class TrainingJobRunner {
         public void onCheckpoint(int step, long tokens, Gpt2Model model) throws IOException {
             job.checkCancelled();
             // A resumed job may reach a step whose checkpoint its earlier attempt already registered.
-            CheckpointView registered = catalog.findProduced(job.jobId(), step).map(CheckpointView::of)
-                    .orElseGet(() -> register(step, model));
+            UUID registered = catalog.findProduced(job.jobId(), step).map(Checkpoint::id)
+                    .orElseGet(() -> register(step, model).id());
             job.event("checkpoint", "checkpoint saved at step " + step,
-                    Map.of("checkpoint_id", registered.id(), "step", step, "tokens", tokens));
+                    Map.of("checkpoint_id", registered, "step", step, "tokens", tokens));
         }
 
         private CheckpointView register(int step, Gpt2Model model) {
