@@ -23,6 +23,7 @@ import dev.consort.database.TimeOrderedIds;
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
 import dev.consort.web.ApiProblem;
+import dev.consort.worker.JobHandler;
 import dev.consort.web.ApiProblem.FieldError;
 import dev.consort.web.ProblemType;
 import jakarta.validation.ConstraintViolation;
@@ -157,11 +158,20 @@ public class JobSubmissionService {
                 }
             }
         }
+        if (errors.isEmpty()) {
+            handlerChecks(type, spec).forEach(e -> errors.add(new FieldError("spec." + e.field(), e.message())));
+        }
         if (!errors.isEmpty()) {
             errors.sort((a, b) -> a.field().compareTo(b.field()));
             throw ApiProblem.invalid(errors);
         }
         return new Validated(spec, device, priority, maxAttempts);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private List<FieldError> handlerChecks(String type, JobSpec spec) {
+        JobHandler handler = types.handler(type).orElseThrow();
+        return handler.validate(spec);
     }
 
     private JobSpec bindSpec(JsonNode spec, Class<? extends JobSpec> specType, List<FieldError> errors) {

@@ -49,6 +49,10 @@ public class JobTypes {
         return handlers.find(type).isPresent();
     }
 
+    public Optional<JobHandler<?>> handler(String type) {
+        return handlers.find(type);
+    }
+
     /** The known types this build has a handler for. */
     public Set<String> runnable() {
         return new TreeSet<>(handlers.all().keySet());

@@ -165,6 +165,18 @@ class JobApiTest extends ApiTest {
     }
 
     @Test
+    void resultsTablesAppearOnlyForSucceededJobsThatHaveOne() {
+        String queued = json(postJson("/jobs", "{\"type\": \"test.count\", \"device\": \"gpu\", \"spec\": {\"steps\": 1}}"))
+                .path("id").asText();
+        assertProblem(get("/jobs/" + queued + "/results"), 409, "conflict", null);
+        send(HttpRequest.newBuilder(uri("/jobs/" + queued + "/cancel")).POST(HttpRequest.BodyPublishers.noBody()));
+        String done = json(postJson("/jobs", countJob(1, 0))).path("id").asText();
+        awaitStatus(done, "succeeded");
+        assertProblem(get("/jobs/" + done + "/results"), 404, "not-found", null);
+        assertProblem(get("/jobs/" + UUID.randomUUID() + "/results"), 404, "not-found", null);
+    }
+
+    @Test
     void aFailedJobCarriesItsError() {
         String id = json(postJson("/jobs", "{\"type\": \"test.count\", \"spec\": {\"steps\": 5, \"fail_at\": 2}}"))
                 .path("id").asText();

@@ -145,6 +145,9 @@ class TrainingJobsTest extends TrainingJobsSupport {
         assertThat(rows.get(0).path("tokens").asLong()).isEqualTo(rows.get(0).path("windows").asLong() * 16);
         assertThat(rows.get(1).path("loss").asDouble()).isEqualTo(rows.get(0).path("loss").asDouble());
         assertThat(rows.get(2).path("loss").asDouble()).isNotEqualTo(rows.get(0).path("loss").asDouble());
+        JsonNode table = json(get("/jobs/" + job.path("id").asText() + "/results"));
+        assertThat(table.path("type").asText()).isEqualTo("evaluate");
+        assertThat(table.path("rows")).isEqualTo(rows);
     }
 
     @Test
