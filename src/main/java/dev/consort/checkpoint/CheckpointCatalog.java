@@ -86,6 +86,14 @@ public class CheckpointCatalog {
                     + users.stream().map(ApiProblem.FieldError::field).toList()
                     + "; cancel them or wait until they finish", users);
         }
+        List<String> routedModels = jdbc.queryForList("""
+                select distinct routed_model_id::text from routed_model_expert where checkpoint_id = ?
+                union select id::text from routed_model where shared_checkpoint_id = ?""", String.class, id, id);
+        if (!routedModels.isEmpty()) {
+            throw new ApiProblem(HttpStatus.CONFLICT, ProblemType.IN_USE, "Checkpoint " + id + " is part of "
+                    + routedModels.size() + " routed model(s) " + routedModels + "; delete them first",
+                    routedModels.stream().map(r -> new ApiProblem.FieldError(r, "routed model uses it")).toList());
+        }
         blobs.detachAll(OWNER_KIND, id);
         repository.delete(checkpoint);
     }

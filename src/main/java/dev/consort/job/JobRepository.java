@@ -53,7 +53,7 @@ public class JobRepository {
             }
             jdbc.update("""
                     insert into job_input (job_id, input_kind, input_id) values (?, ?, ?)
-                    on conflict do nothing""", id, input.kind().label(), input.id());
+                    on conflict do nothing""", id, input.kind().column(), input.id());
         }
         jdbc.update("insert into job_event (job_id, kind, message) values (?, 'queued', ?)", id, "job queued");
     }
