@@ -16,6 +16,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -99,7 +100,15 @@ class ApiKeyFilter extends OncePerRequestFilter {
             }
             return;
         }
-        Optional<ApiKeyGrant> grant = keys.verify(key.get());
+        Optional<ApiKeyGrant> grant;
+        try {
+            grant = keys.verify(key.get());
+        } catch (DataAccessException e) {
+            logger.warn("Cannot verify API keys: " + e);
+            problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemType.SERVICE_UNAVAILABLE,
+                    "The metadata database is unavailable; retry shortly", Map.of(HttpHeaders.RETRY_AFTER, "5"));
+            return;
+        }
         if (grant.isEmpty()) {
             problem(request, response, HttpStatus.UNAUTHORIZED, ProblemType.UNAUTHORIZED,
                     "The API key is unknown or revoked",
