@@ -10,8 +10,11 @@ create table routed_model (
     router_bytes     bigint,
     shared_checkpoint_id uuid     not null references checkpoint (id),
     producing_job_id uuid         references job (id) on delete set null,
+    tenant           varchar(64)  not null default 'default',
     created_at       timestamptz  not null default now()
 );
+
+create index routed_model_by_tenant on routed_model (tenant, id);
 
 create table routed_model_expert (
     routed_model_id uuid not null references routed_model (id) on delete cascade,

@@ -72,11 +72,15 @@ public class Checkpoint extends AssignedIdEntity {
     @Column(name = "created_at", nullable = false)
     private Instant createdAt;
 
+    /** The tenant whose API keys see it. */
+    @Column(nullable = false, updatable = false)
+    private String tenant;
+
 
     protected Checkpoint() {}
 
     Checkpoint(UUID id, String name, String configJson, Gpt2Config config, long parameterCount, String dtype,
-            String weightsSha256, long weightsBytes, CheckpointProvenance provenance) {
+            String weightsSha256, long weightsBytes, CheckpointProvenance provenance, String tenant) {
         super(id);
         this.name = name;
         this.configJson = configJson;
@@ -96,6 +100,7 @@ public class Checkpoint extends AssignedIdEntity {
         this.best = provenance.best();
         // PostgreSQL keeps microseconds: truncate so the view right after insert equals a later read.
         this.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        this.tenant = tenant;
     }
 
 
@@ -171,5 +176,9 @@ public class Checkpoint extends AssignedIdEntity {
 
     public Instant createdAt() {
         return createdAt;
+    }
+
+    public String tenant() {
+        return tenant;
     }
 }

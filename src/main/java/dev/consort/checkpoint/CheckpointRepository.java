@@ -24,6 +24,12 @@ interface CheckpointRepository extends JpaRepository<Checkpoint, UUID> {
 
     List<Checkpoint> findByProducingJobIdOrderByStep(UUID producingJobId);
 
+    /** One tenant's newest checkpoints first. */
+    List<Checkpoint> findByTenantOrderByIdDesc(String tenant, Limit limit);
+
+    /** One tenant's checkpoints created before {@code after}, newest first. */
+    List<Checkpoint> findByTenantAndIdLessThanOrderByIdDesc(String tenant, UUID after, Limit limit);
+
     /** Locks the row, so a job cannot start using the checkpoint while it is being deleted. */
     @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select c from Checkpoint c where c.id = :id")

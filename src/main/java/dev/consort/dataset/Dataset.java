@@ -44,6 +44,9 @@ public class Dataset extends AssignedIdEntity {
     private String valSha256;
     private long sourceBytes;
     private Instant createdAt;
+    /** The tenant whose API keys see it. */
+    @Column(nullable = false, updatable = false)
+    private String tenant;
 
 
     protected Dataset() {
@@ -51,7 +54,7 @@ public class Dataset extends AssignedIdEntity {
 
     Dataset(UUID id, String name, DatasetFormat format, String template, Double valFraction, TxtMode txtMode,
             String fileName, String validationFileName, long trainRecords, TokenFile train, long valRecords,
-            TokenFile validation, long sourceBytes, Instant createdAt) {
+            TokenFile validation, long sourceBytes, Instant createdAt, String tenant) {
         super(id);
         this.name = name;
         this.format = format;
@@ -68,6 +71,7 @@ public class Dataset extends AssignedIdEntity {
         this.valSha256 = validation.sha256();
         this.sourceBytes = sourceBytes;
         this.createdAt = createdAt;
+        this.tenant = tenant;
     }
 
 
@@ -124,5 +128,9 @@ public class Dataset extends AssignedIdEntity {
 
     public Instant getCreatedAt() {
         return createdAt;
+    }
+
+    public String getTenant() {
+        return tenant;
     }
 }

@@ -19,6 +19,12 @@ interface DatasetRepository extends JpaRepository<Dataset, UUID> {
     /** The page after cursor {@code after}: older datasets, newest first. */
     List<Dataset> findByIdLessThanOrderByIdDesc(UUID after, Limit limit);
 
+    /** One tenant's newest datasets first. */
+    List<Dataset> findByTenantOrderByIdDesc(String tenant, Limit limit);
+
+    /** One tenant's page after cursor {@code after}. */
+    List<Dataset> findByTenantAndIdLessThanOrderByIdDesc(String tenant, UUID after, Limit limit);
+
     /** Locks the row so no job can take the dataset as input while it is being deleted. */
     @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select d from Dataset d where d.id = :id")

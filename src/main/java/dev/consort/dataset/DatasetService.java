@@ -25,6 +25,7 @@ import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
 import dev.consort.storage.BlobStore;
 import dev.consort.storage.StagedBlob;
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
@@ -95,7 +96,7 @@ public class DatasetService {
                         validationRecords, validationBlob == null
                                 ? TokenFile.EMPTY
                                 : new TokenFile(validationBlob.sha256(), tokenized.validationTokens()),
-                        upload.sourceBytes(), Instant.now().truncatedTo(ChronoUnit.MICROS));
+                        upload.sourceBytes(), Instant.now().truncatedTo(ChronoUnit.MICROS), CurrentTenant.orDefault());
                 transaction.executeWithoutResult(status -> {
                     datasets.save(dataset);
                     references.attach(trainBlob, OWNER_KIND, dataset.getId(), Split.TRAIN.blobRole());
@@ -131,23 +132,34 @@ public class DatasetService {
         }
     }
 
+    /** The dataset, if the current request's tenant may see it (a worker may see any). */
     @Transactional(readOnly = true)
     public Dataset get(UUID id) {
-        return datasets.findById(id).orElseThrow(() -> ApiProblem.notFound("dataset", id));
+        return datasets.findById(id).filter(d -> CurrentTenant.allows(d.getTenant()))
+                .orElseThrow(() -> ApiProblem.notFound("dataset", id));
     }
 
     @Transactional(readOnly = true)
     CursorPage<DatasetView> list(UUID after, int limit) {
-        List<Dataset> rows = after == null
-                ? datasets.findAllByOrderByIdDesc(Limit.of(limit + 1))
-                : datasets.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        String tenant = CurrentTenant.get().orElse(null);
+        List<Dataset> rows;
+        if (tenant != null) {
+            rows = after == null
+                    ? datasets.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
+                    : datasets.findByTenantAndIdLessThanOrderByIdDesc(tenant, after, Limit.of(limit + 1));
+        } else {
+            rows = after == null
+                    ? datasets.findAllByOrderByIdDesc(Limit.of(limit + 1))
+                    : datasets.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        }
         return CursorPage.of(rows, limit, DatasetView::of, row -> row.getId().toString());
     }
 
     /** Deletes a dataset no unfinished job reads; its token files go once nothing else uses them. */
     @Transactional
     void delete(UUID id) {
-        Dataset dataset = datasets.findForUpdate(id).orElseThrow(() -> ApiProblem.notFound("dataset", id));
+        Dataset dataset = datasets.findForUpdate(id).filter(d -> CurrentTenant.allows(d.getTenant()))
+                .orElseThrow(() -> ApiProblem.notFound("dataset", id));
         List<String> jobs = jdbc.query("""
                 select j.id, j.status from job_input i join job j on j.id = i.job_id
                 where i.input_id = ? and j.status in ('queued', 'running', 'cancelling')

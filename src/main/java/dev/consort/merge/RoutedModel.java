@@ -8,6 +8,9 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Table;
 
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
 import dev.consort.database.AssignedIdEntity;
 
 /**
@@ -26,7 +29,8 @@ public class RoutedModel extends AssignedIdEntity {
     @Column(name = "description_json", nullable = false)
     private String descriptionJson;
 
-    @Column(name = "router_sha256")
+    @JdbcTypeCode(SqlTypes.CHAR)
+    @Column(name = "router_sha256", length = 64)
     private String routerSha256;
 
     @Column(name = "router_bytes")
@@ -38,13 +42,16 @@ public class RoutedModel extends AssignedIdEntity {
     @Column(name = "producing_job_id")
     private UUID producingJobId;
 
+    @Column(nullable = false)
+    private String tenant;
+
     @Column(name = "created_at", nullable = false)
     private Instant createdAt;
 
     protected RoutedModel() {}
 
     RoutedModel(UUID id, String name, String kind, String descriptionJson, String routerSha256, Long routerBytes,
-            UUID sharedCheckpointId, UUID producingJobId) {
+            UUID sharedCheckpointId, UUID producingJobId, String tenant) {
         super(id);
         this.name = name;
         this.kind = kind;
@@ -53,6 +60,7 @@ public class RoutedModel extends AssignedIdEntity {
         this.routerBytes = routerBytes;
         this.sharedCheckpointId = sharedCheckpointId;
         this.producingJobId = producingJobId;
+        this.tenant = tenant;
         this.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
     }
 
@@ -86,6 +94,10 @@ public class RoutedModel extends AssignedIdEntity {
 
     public UUID producingJobId() {
         return producingJobId;
+    }
+
+    public String tenant() {
+        return tenant;
     }
 
     public Instant createdAt() {

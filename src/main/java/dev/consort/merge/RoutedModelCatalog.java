@@ -11,6 +11,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.storage.StagedBlob;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.CursorPage;
@@ -44,8 +45,12 @@ public class RoutedModelCatalog {
     @Transactional
     public RoutedModel store(String name, String kind, String descriptionJson, StagedBlob router, UUID shared,
             List<UUID> experts, UUID producingJobId) {
+        // A job's output belongs to the job's tenant: workers serve no request.
+        String tenant = jdbc.queryForList("select tenant from job where id = ?", String.class, producingJobId)
+                .stream().findFirst().orElseGet(CurrentTenant::orDefault);
         RoutedModel model = new RoutedModel(TimeOrderedIds.next(), name, kind, descriptionJson,
-                router == null ? null : router.sha256(), router == null ? null : router.size(), shared, producingJobId);
+                router == null ? null : router.sha256(), router == null ? null : router.size(), shared, producingJobId,
+                tenant);
         repository.saveAndFlush(model);
         for (int i = 0; i < experts.size(); i++) {
             jdbc.update("insert into routed_model_expert (routed_model_id, position, checkpoint_id) values (?, ?, ?)",
@@ -59,7 +64,8 @@ public class RoutedModelCatalog {
 
     @Transactional(readOnly = true)
     public RoutedModel find(UUID id) {
-        return repository.findById(id).orElseThrow(() -> ApiProblem.notFound("routed model", id));
+        return repository.findById(id).filter(r -> CurrentTenant.allows(r.tenant()))
+                .orElseThrow(() -> ApiProblem.notFound("routed model", id));
     }
 
     /** The checkpoints whose MLPs the routed model mixes, in router order. */
@@ -82,16 +88,25 @@ public class RoutedModelCatalog {
 
     @Transactional(readOnly = true)
     public CursorPage<RoutedModelView> page(UUID after, int limit) {
-        List<RoutedModel> rows = after == null
-                ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
-                : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        String tenant = CurrentTenant.get().orElse(null);
+        List<RoutedModel> rows;
+        if (tenant != null) {
+            rows = after == null
+                    ? repository.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
+                    : repository.findByTenantAndIdLessThanOrderByIdDesc(tenant, after, Limit.of(limit + 1));
+        } else {
+            rows = after == null
+                    ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
+                    : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        }
         return CursorPage.of(rows, limit, this::view, r -> r.id().toString());
     }
 
     /** Deletes a routed model unless an unfinished job reads it (its row is locked first, as for checkpoints). */
     @Transactional
     public void delete(UUID id) {
-        RoutedModel model = repository.findForUpdate(id).orElseThrow(() -> ApiProblem.notFound("routed model", id));
+        RoutedModel model = repository.findForUpdate(id).filter(r -> CurrentTenant.allows(r.tenant()))
+                .orElseThrow(() -> ApiProblem.notFound("routed model", id));
         List<ApiProblem.FieldError> users = jdbc.query("""
                 select distinct j.id, j.status from job_input i join job j on j.id = i.job_id
                 where i.input_id = ? and j.status in ('queued', 'running', 'cancelling') order by j.id""",

@@ -17,6 +17,10 @@ interface RoutedModelRepository extends JpaRepository<RoutedModel, UUID> {
 
     List<RoutedModel> findByIdLessThanOrderByIdDesc(UUID after, Limit limit);
 
+    List<RoutedModel> findByTenantOrderByIdDesc(String tenant, Limit limit);
+
+    List<RoutedModel> findByTenantAndIdLessThanOrderByIdDesc(String tenant, UUID after, Limit limit);
+
     @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select r from RoutedModel r where r.id = :id")
     Optional<RoutedModel> findForUpdate(UUID id);

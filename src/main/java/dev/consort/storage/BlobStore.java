@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Content-addressed storage of large immutable bytes (weights, token files, training state).
@@ -12,6 +13,17 @@ import java.util.Set;
  * PostgreSQL ({@link BlobReferences}), not here.
  */
 public interface BlobStore {
+
+    /** What a blob id is: a lower-case hex sha256. */
+    Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** Refuses anything but a blob id, so no id can name a path or key outside the store. */
+    static String requireSha256(String sha256) {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("not a sha256: " + sha256);
+        }
+        return sha256;
+    }
 
     /** Streams {@code in} to a private temporary file, hashing it on the way; nothing is published. */
     StagedBlob stage(InputStream in) throws IOException;

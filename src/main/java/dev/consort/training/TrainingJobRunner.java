@@ -28,6 +28,7 @@ import dev.consort.engine.Trainer;
 import dev.consort.engine.TrainingListener;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.job.JobRepository;
+import dev.consort.metrics.TrainingMetrics;
 import dev.consort.safetensors.DType;
 import dev.consort.storage.BlobStore;
 import dev.consort.storage.StagedBlob;
@@ -53,15 +54,17 @@ class TrainingJobRunner {
     private final CheckpointCatalog catalog;
     private final JobRepository jobs;
     private final BlobStore blobs;
+    private final TrainingMetrics metrics;
     private final Path scratch;
 
     TrainingJobRunner(DatasetTokens datasets, CheckpointUploadService checkpoints, CheckpointCatalog catalog,
-            JobRepository jobs, BlobStore blobs, ConsortProperties properties) throws IOException {
+            JobRepository jobs, BlobStore blobs, TrainingMetrics metrics, ConsortProperties properties) throws IOException {
         this.datasets = datasets;
         this.checkpoints = checkpoints;
         this.catalog = catalog;
         this.jobs = jobs;
         this.blobs = blobs;
+        this.metrics = metrics;
         this.scratch = properties.dataDir().resolve("tmp").toAbsolutePath();
         Files.createDirectories(scratch);
     }
@@ -135,6 +138,10 @@ class TrainingJobRunner {
 
         @Override
         public void onStep(Step step) {
+            long stepTokens = run.plan().tokensPerStep();
+            if (step.tokensPerSecond() > 0) {
+                metrics.recordStep(java.time.Duration.ofNanos((long) (stepTokens / step.tokensPerSecond() * 1e9)), stepTokens);
+            }
             lastStep = step;
             job.loss("train", step.step(), step.tokens(), step.loss());
             long now = System.currentTimeMillis();

@@ -89,7 +89,8 @@ class WorkerQueueTest extends ApiTest {
     void aWorkerThatStopsHeartbeatingLosesItsJobToAnother() {
         UUID id = enqueue("{\"steps\": 40, \"step_millis\": 50}");
         WorkerPool crashing = pool("pool-crash", Duration.ofSeconds(2), "lab:0");
-        await(Duration.ofSeconds(20), () -> "running".equals(status(id)));
+        // Running in the table is not yet running in the handler: wait for the handler to start.
+        await(Duration.ofSeconds(20), () -> "running".equals(status(id)) && CountingTestHandler.STARTS.containsKey(id));
         crashing.halt();
         assertThat(status(id)).isEqualTo("running");
 
