@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -19,37 +18,37 @@ import ai.djl.ndarray.types.Shape;
  * and debiased CKA need between every pair of R representations of the same rows, without an n × n
  * Gram matrix: representation r of a minibatch is a [b, d_r] matrix, widths may differ.
  *
- * <p>Layout: a minibatch's representations are shifted (by the first minibatch's column means, which
- * CKA ignores), concatenated column-wise into one [b, D] float32 matrix (D = Σ d_r) and buffered until
- * {@code rowsPerProduct} rows are waiting. Then, for each r, one float32 GEMM X_rᵀ · X[:, r..R) gives
- * block row r of the upper triangle of the [D, D] Gram matrix, which is added into a float64
- * accumulator of [d_r, Σ_{s≥r} d_s] on the engine. Only the upper triangle is kept:
- * (D² + Σ d_r²) / 2 doubles, 1.4 GB of engine (native, off-heap) memory for 24 representations of
- * width 768; the Java heap holds only R × R numbers. Small float64 accumulators hold the column sums,
- * Xᵀ N and Nᵀ N, where N is the [b, R] matrix of the rows' squared norms per representation.
+ * <p>Layout: each representation's rows are shifted (by its first minibatch's column means, which CKA
+ * ignores) and buffered in float32 until {@code rowsPerProduct} rows are waiting. Then, for every pair
+ * r ≤ s, one float32 GEMM X_rᵀ X_s is added into a float64 [d_r, d_s] accumulator on the engine: the upper
+ * triangle of the [D, D] Gram matrix (D = Σ d_r) block by block, (D² + Σ d_r²) / 2 doubles in all, i.e.
+ * 1.4 GB of engine (native, off-heap) memory for 24 representations of width 768, while the Java heap
+ * holds only R × R numbers. Pair-sized products stay in cache for the float64 add and need no
+ * [d_r, D]-sized temporaries (measured faster here than one wide GEMM per block row). Small float64
+ * accumulators hold the column sums, X_rᵀ N and Nᵀ N, N being the [b, R] squared row norms.
  *
  * <p>Not thread-safe. Owns engine memory until {@link #close()}.
  */
 public final class CkaAccumulator implements AutoCloseable {
 
-    /** Rows buffered per Gram product: large enough that the GEMM, not the float64 add, dominates. */
+    /** Rows buffered per Gram product: enough that the GEMMs, not the float64 adds, dominate. */
     public static final int DEFAULT_ROWS_PER_PRODUCT = 2048;
 
     private final int[] widths;
-    private final int[] offsets;
-    private final int totalWidth;
     private final int rowsPerProduct;
 
     private final NDManager manager;
-    private final NDArray[] gramBlockRows;
-    private final NDArray columnSums;
-    private final NDArray featuresTimesNorms;
+    /** gram[r][s] for s ≥ r: Σ x_r x_sᵀ over the shifted rows; null below the diagonal. */
+    private final NDArray[][] gram;
+    private final NDArray[] columnSums;
+    private final NDArray[] featuresTimesNorms;
     private final NDArray normProducts;
     private final NDArray normSums;
-    private NDArray shift;
+    private final NDArray[] shifts;
 
     private NDManager pendingManager;
-    private final List<NDArray> pending = new ArrayList<>();
+    /** Buffered minibatches, each the R shifted float32 representations of its rows. */
+    private final List<NDList> pending = new ArrayList<>();
     private long pendingRows;
     private long rows;
     private boolean closed;
@@ -62,7 +61,7 @@ public final class CkaAccumulator implements AutoCloseable {
     /**
      * @param parent         the engine memory (and device) to accumulate in; a sub-manager is taken from it
      * @param widths         d_r of each representation, in the order {@link #add} receives them
-     * @param rowsPerProduct rows buffered before a Gram product (1: one product per {@link #add})
+     * @param rowsPerProduct rows buffered before the Gram products (1: products on every {@link #add})
      */
     public CkaAccumulator(NDManager parent, List<Integer> widths, int rowsPerProduct) {
         if (widths.isEmpty()) {
@@ -71,31 +70,30 @@ public final class CkaAccumulator implements AutoCloseable {
         if (rowsPerProduct < 1) {
             throw new IllegalArgumentException("rowsPerProduct must be positive, got " + rowsPerProduct);
         }
-        this.widths = new int[widths.size()];
-        this.offsets = new int[widths.size()];
-        int offset = 0;
-        for (int r = 0; r < widths.size(); r++) {
-            int width = widths.get(r);
-            if (width < 1) {
-                throw new IllegalArgumentException("representation " + r + " has width " + width);
+        int count = widths.size();
+        this.widths = new int[count];
+        for (int r = 0; r < count; r++) {
+            if (widths.get(r) < 1) {
+                throw new IllegalArgumentException("representation " + r + " has width " + widths.get(r));
             }
-            this.widths[r] = width;
-            this.offsets[r] = offset;
-            offset = Math.addExact(offset, width);
+            this.widths[r] = widths.get(r);
         }
-        this.totalWidth = offset;
         this.rowsPerProduct = rowsPerProduct;
 
-        int count = widths.size();
         this.manager = parent.newSubManager();
-        this.gramBlockRows = new NDArray[count];
+        this.gram = new NDArray[count][count];
+        this.columnSums = new NDArray[count];
+        this.featuresTimesNorms = new NDArray[count];
         for (int r = 0; r < count; r++) {
-            gramBlockRows[r] = manager.zeros(new Shape(this.widths[r], totalWidth - offsets[r]), DataType.FLOAT64);
+            for (int s = r; s < count; s++) {
+                gram[r][s] = manager.zeros(new Shape(this.widths[r], this.widths[s]), DataType.FLOAT64);
+            }
+            columnSums[r] = manager.zeros(new Shape(this.widths[r]), DataType.FLOAT64);
+            featuresTimesNorms[r] = manager.zeros(new Shape(this.widths[r], count), DataType.FLOAT64);
         }
-        this.columnSums = manager.zeros(new Shape(totalWidth), DataType.FLOAT64);
-        this.featuresTimesNorms = manager.zeros(new Shape(totalWidth, count), DataType.FLOAT64);
         this.normProducts = manager.zeros(new Shape(count, count), DataType.FLOAT64);
         this.normSums = manager.zeros(new Shape(count), DataType.FLOAT64);
+        this.shifts = new NDArray[count];
         this.pendingManager = manager.newSubManager();
     }
 
@@ -120,8 +118,8 @@ public final class CkaAccumulator implements AutoCloseable {
             throw new IllegalArgumentException("expected " + widths.length + " representations, got "
                     + representations.size());
         }
-        long batchRows = representations.get(0).getShape().getShape().length == 2
-                ? representations.get(0).getShape().get(0) : -1;
+        Shape firstShape = representations.get(0).getShape();
+        long batchRows = firstShape.dimension() == 2 ? firstShape.get(0) : -1;
         for (int r = 0; r < widths.length; r++) {
             NDArray representation = representations.get(r);
             Shape shape = representation.getShape();
@@ -145,16 +143,16 @@ public final class CkaAccumulator implements AutoCloseable {
             distinct.addAll(representations);
             scope.tempAttachAll(distinct.toArray(NDArray[]::new));
 
-            NDList parts = new NDList(representations.size());
-            for (NDArray representation : representations) {
-                parts.add(representation.toType(DataType.FLOAT32, false).toDevice(manager.getDevice(), false));
+            NDList shifted = new NDList(widths.length);
+            for (int r = 0; r < widths.length; r++) {
+                NDArray x = representations.get(r).toType(DataType.FLOAT32, false)
+                        .toDevice(manager.getDevice(), false);
+                if (shifts[r] == null) {
+                    shifts[r] = x.mean(new int[] {0});
+                    shifts[r].attach(manager);
+                }
+                shifted.add(x.sub(shifts[r]));
             }
-            NDArray batch = NDArrays.concat(parts, 1);
-            if (shift == null) {
-                shift = batch.mean(new int[] {0});
-                shift.attach(manager);
-            }
-            NDArray shifted = batch.sub(shift);
             shifted.attach(pendingManager);
             pending.add(shifted);
         }
@@ -177,21 +175,32 @@ public final class CkaAccumulator implements AutoCloseable {
         if (pending.isEmpty()) {
             return;
         }
+        int count = widths.length;
         try (NDManager step = manager.newSubManager()) {
-            NDArray x = pending.size() == 1 ? pending.get(0) : NDArrays.concat(new NDList(pending), 0);
-            x.attach(step);
-            NDList squaredNorms = new NDList(widths.length);
-            for (int r = 0; r < widths.length; r++) {
-                squaredNorms.add(columnsOf(x, r).square().sum(new int[] {1}));
+            NDArray[] x = new NDArray[count];
+            NDList squaredNorms = new NDList(count);
+            for (int r = 0; r < count; r++) {
+                NDList parts = new NDList(pending.size());
+                for (NDList batch : pending) {
+                    parts.add(batch.get(r));
+                }
+                x[r] = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+                x[r].attach(step);
+                squaredNorms.add(x[r].square().sum(new int[] {1}));
             }
             NDArray norms = NDArrays.stack(squaredNorms, 1);
-            for (int r = 0; r < widths.length; r++) {
-                NDArray fromR = x.get(new NDIndex(":, {}:", offsets[r]));
-                // float32 GEMM on the engine, added into float64 (in place, mixed types)
-                gramBlockRows[r].addi(columnsOf(x, r).transpose().matMul(fromR));
+            for (int r = 0; r < count; r++) {
+                NDArray transposed = x[r].transpose();
+                for (int s = r; s < count; s++) {
+                    // one product at a time, freed at once, so it is still in cache for the float64 add
+                    try (NDManager pair = step.newSubManager()) {
+                        pair.tempAttachAll(transposed);
+                        gram[r][s].addi(transposed.matMul(x[s]));
+                    }
+                }
+                columnSums[r].addi(x[r].sum(new int[] {0}));
+                featuresTimesNorms[r].addi(transposed.matMul(norms));
             }
-            columnSums.addi(x.sum(new int[] {0}));
-            featuresTimesNorms.addi(x.transpose().matMul(norms));
             normProducts.addi(norms.transpose().matMul(norms));
             normSums.addi(norms.sum(new int[] {0}));
         }
@@ -202,48 +211,27 @@ public final class CkaAccumulator implements AutoCloseable {
         pendingManager = manager.newSubManager();
     }
 
-    private NDArray columnsOf(NDArray x, int representation) {
-        return x.get(new NDIndex(":, {}:{}", offsets[representation], offsets[representation] + widths[representation]));
-    }
-
     /** Reduces the accumulators to the per-pair sums of {@link CkaStatistics}; float64 throughout. */
     private CkaStatistics statistics() {
         requireOpen();
         multiplyPending();
         int count = widths.length;
-        double[] sums = columnSums.toDoubleArray();
         double[][] gramSquares = new double[count][count];
         double[][] sumGramSum = new double[count][count];
-        for (int r = 0; r < count; r++) {
-            double[] columnSquares;
-            double[] sumTimesGram;
-            try (NDManager scope = manager.newSubManager()) {
-                scope.tempAttachAll(gramBlockRows[r], columnSums);
-                NDArray blockRow = gramBlockRows[r];
-                columnSquares = blockRow.square().sum(new int[] {0}).toDoubleArray();
-                sumTimesGram = columnSums.get(new NDIndex("{}:{}", offsets[r], offsets[r] + widths[r]))
-                        .matMul(blockRow).toDoubleArray();
-            }
-            for (int s = r; s < count; s++) {
-                double squares = 0;
-                double weighted = 0;
-                for (int column = offsets[s]; column < offsets[s] + widths[s]; column++) {
-                    squares += columnSquares[column - offsets[r]];
-                    weighted += sumTimesGram[column - offsets[r]] * sums[column];
-                }
-                gramSquares[r][s] = gramSquares[s][r] = squares;
-                sumGramSum[r][s] = sumGramSum[s][r] = weighted;
-            }
-        }
-
         double[] sumSquares = new double[count];
         double[][] sumNormWeighted = new double[count][count];
-        double[] featuresNorms = featuresTimesNorms.toDoubleArray();
         for (int r = 0; r < count; r++) {
-            for (int column = offsets[r]; column < offsets[r] + widths[r]; column++) {
-                sumSquares[r] += sums[column] * sums[column];
-                for (int s = 0; s < count; s++) {
-                    sumNormWeighted[r][s] += sums[column] * featuresNorms[column * count + s];
+            try (NDManager scope = manager.newSubManager()) {
+                scope.tempAttachAll(columnSums[r]);
+                NDArray sum = columnSums[r];
+                sumSquares[r] = sum.dot(sum).getDouble();
+                sumNormWeighted[r] = sum.matMul(featuresTimesNorms[r]).toDoubleArray();
+                for (int s = r; s < count; s++) {
+                    try (NDManager pair = scope.newSubManager()) {
+                        pair.tempAttachAll(gram[r][s]);
+                        gramSquares[r][s] = gramSquares[s][r] = gram[r][s].square().sum().getDouble();
+                    }
+                    sumGramSum[r][s] = sumGramSum[s][r] = sum.matMul(gram[r][s]).dot(columnSums[s]).getDouble();
                 }
             }
         }

@@ -24,7 +24,7 @@ final class SvgCanvas implements Canvas {
     public void fillRect(double x, double y, double width, double height, Color fill) {
         svg.append("<rect x=\"").append(number(x)).append("\" y=\"").append(number(y)).append("\" width=\"")
                 .append(number(width)).append("\" height=\"").append(number(height)).append("\" fill=\"")
-                .append(colour(fill)).append("\"/>\n");
+                .append(colour(fill)).append("\" shape-rendering=\"crispEdges\"/>\n"); // no seams between cells
     }
 
     @Override
