@@ -63,6 +63,8 @@ public final class AdamW implements AutoCloseable {
             NDArray parameter = model.parameter(name);
             NDArray m = entry.getValue();
             NDArray v = secondMoments.get(name);
+            // The op(Number) overloads below wrap numbers in Java buffers freed right after each op: safe
+            // here because nothing records a graph (grad mode is off), unlike in the model's forward pass.
             try (NDManager scope = gradient.getManager().newSubManager()) {
                 // An op's result belongs to its first operand's manager: lend the persistent arrays to
                 // the scope so that the temporaries below are freed with it.

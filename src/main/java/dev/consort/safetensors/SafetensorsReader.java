@@ -106,7 +106,8 @@ public final class SafetensorsReader implements AutoCloseable {
     /**
      * The tensor as an F32 array of {@code manager}, read-only: F32 data aligned to 4 bytes on a
      * little-endian CPU device is a zero-copy view of the mapped file; anything else is a converted copy.
-     * Never modify the result in place, and never train it: use {@link #array} for that.
+     * Never modify the result in place, and never train it: use {@link #array} for that. Keep it open
+     * until any backward pass that went through it has run (autograd may read it then).
      */
     public NDArray mappedArray(String name, NDManager manager) throws IOException {
         TensorInfo tensor = info(name);
