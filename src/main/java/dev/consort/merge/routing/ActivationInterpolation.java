@@ -3,9 +3,6 @@ package dev.consort.merge.routing;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 
 import dev.consort.engine.Gpt2Model;
 
@@ -42,11 +39,12 @@ final class ActivationInterpolation implements Mixture {
     @Override
     public Gpt2Model.MlpOverride newPass() {
         return (layer, residual, normed) -> {
-            // Constants PyTorch owns (DJL's op(Number) buffers may be freed while the graph still needs them).
-            NDManager scope = normed.getManager();
-            NDArray weightA = scope.full(new Shape(), alpha, DataType.FLOAT32);
-            NDArray weightB = scope.full(new Shape(), 1 - alpha, DataType.FLOAT32);
-            return expertA.mlp(layer, normed).mul(weightA).add(expertB.mlp(layer, normed).mul(weightB));
+            // In memory PyTorch owns: DJL's Java-buffer operands may be freed while a graph still needs them.
+            NDArray weights;
+            try (NDArray values = normed.getManager().create(new float[] {alpha, 1 - alpha})) {
+                weights = values.duplicate();                                                       // [2]
+            }
+            return Mixture.mix(expertsAt(layer), weights, normed);
         };
     }
 }
