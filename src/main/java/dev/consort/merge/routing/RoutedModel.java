@@ -222,6 +222,7 @@ public final class RoutedModel implements AutoCloseable {
      * This model's description under the ids the caller gives its models.
      *
      * @param baseId    the base model's id; null exactly when the model was made without a base
+     * @param expertIds the experts' ids, in order
      */
     public RoutedModelDescription describe(String baseId, List<String> expertIds) {
         if ((baseId == null) != (base == null) || expertIds.size() != experts.size()) {

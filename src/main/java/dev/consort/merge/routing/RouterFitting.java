@@ -213,7 +213,8 @@ public final class RouterFitting {
                 }
                 double loss = lossSum / plan.gradAccum();
                 if (!Double.isFinite(loss)) {
-                    throw new IllegalStateException("router fitting diverged: the loss is " + loss + " at step " + step);
+                    throw new IllegalStateException("router fitting diverged: the loss is " + loss + " at step "
+                            + step);
                 }
                 Map<String, NDArray> gradients = new LinkedHashMap<>();
                 parameters.forEach((name, parameter) -> {

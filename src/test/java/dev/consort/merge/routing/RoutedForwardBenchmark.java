@@ -78,8 +78,10 @@ public final class RoutedForwardBenchmark {
             double flopRatio = (double) routedFlops / baseFlops;
             System.out.printf("GPT-2 124M shape, %d experts, layer_routing (linear, dense), batch %d x context %d, "
                     + "%d CPUs, PyTorch intra-op threads %s%n", EXPERTS, batch, context,
-                    Runtime.getRuntime().availableProcessors(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-            System.out.printf("| forward | GFLOP/token | wall s (median) | us/token | CPU s (median) | GFLOP/s of wall |%n"
+                    Runtime.getRuntime().availableProcessors(),
+                    System.getProperty("ai.djl.pytorch.num_threads", "default"));
+            System.out.printf("| forward | GFLOP/token | wall s (median) | us/token | CPU s (median) "
+                    + "| GFLOP/s of wall |%n"
                     + "|---|---|---|---|---|---|%n");
             for (int model = 0; model < 2; model++) {
                 double[][] times = model == 0 ? baseTimes : routedTimes;

@@ -2,11 +2,13 @@ package dev.consort.merge.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -32,7 +34,8 @@ class RoutedModelTest {
     /** 3 layers (so windows can slide), width 16, 2 heads, vocabulary 64, 16 positions. */
     private static final Gpt2Config CONFIG = new Gpt2Config(3, 16, 2, 64, 64, 16, 1e-5);
     private static final int CONTEXT = 16;
-    private static final TokenSequence TEXT = TokenSequence.of(new SplittableRandom(3).ints(16 * 6 + 1, 0, 64).toArray());
+    private static final TokenSequence TEXT =
+            TokenSequence.of(new SplittableRandom(3).ints(16 * 6 + 1, 0, 64).toArray());
 
     private static Gpt2Model base;
     private static Gpt2Model expertA;
@@ -213,7 +216,7 @@ class RoutedModelTest {
             sum += p[e];
         }
         double[] sorted = p.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         double threshold = sorted[3 - k];
         double kept = 0;
         for (int e = 0; e < 3; e++) {
@@ -250,10 +253,6 @@ class RoutedModelTest {
         }
         assertThatThrownBy(() -> RoutedModel.create(RoutingSpec.multiLayerRouting(RouterKind.LINEAR, 4), base,
                 List.of(expertA))).hasMessageContaining("span 4 exceeds n_layer 3");
-    }
-
-    private static org.assertj.core.groups.Tuple tuple(Object... values) {
-        return org.assertj.core.groups.Tuple.tuple(values);
     }
 
     @Test
@@ -293,7 +292,8 @@ class RoutedModelTest {
                 expected = loss(routed);
                 routed.save(saved, "base-id", List.of("a-id", "b-id"));
             }
-            RoutedModelDescription description = RoutedModelDescription.read(saved.resolve(RoutedModel.DESCRIPTION_FILE));
+            RoutedModelDescription description =
+                    RoutedModelDescription.read(saved.resolve(RoutedModel.DESCRIPTION_FILE));
             assertThat(description.spec()).isEqualTo(spec);
             assertThat(description.baseId()).isEqualTo("base-id");
             assertThat(description.expertIds()).containsExactly("a-id", "b-id");

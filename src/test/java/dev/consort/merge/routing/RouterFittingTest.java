@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +60,9 @@ class RouterFittingTest {
     private static TokenSequence interleaved(int blocks, int offset) {
         int[] tokens = new int[blocks * 40];
         for (int block = 0; block < blocks; block++) {
-            int[] text = block % 2 == 0 ? phraseText(1, 0, offset + block * 7, 40) : phraseText(2, 32, offset + block * 5, 40);
+            int[] text = block % 2 == 0
+                    ? phraseText(1, 0, offset + block * 7, 40)
+                    : phraseText(2, 32, offset + block * 5, 40);
             System.arraycopy(text, 0, tokens, block * 40, 40);
         }
         return TokenSequence.of(tokens);
@@ -180,7 +183,7 @@ class RouterFittingTest {
             assertThat(recorder.validations).containsExactly(0, 25, 50, 75, 100);
             assertThat(recorder.validations.get(recorder.best.lastIndexOf(true))).isEqualTo(result.bestStep());
             assertThat(recorder.steps).extracting(TrainingListener.Step::step)
-                    .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 100).boxed().toList());
+                    .containsExactlyElementsOf(IntStream.rangeClosed(1, 100).boxed().toList());
             assertThat(recorder.steps.get(0).learningRate()).isCloseTo(5e-3, within(1e-12));
             assertThat(recorder.steps.get(99).learningRate()).isCloseTo(5e-4, within(1e-12));
             assertThat(recorder.steps.get(99).loss()).isLessThan(recorder.steps.get(0).loss());
@@ -200,7 +203,8 @@ class RouterFittingTest {
                 Map<String, float[]> routersBefore = new LinkedHashMap<>();
                 routed.routerParameters().forEach((name, array) -> routersBefore.put(name, array.toFloatArray()));
                 // No validation: the last step's routers are kept, so they must have moved.
-                RouterFitting.Result result = RouterFitting.fit(routed, plan, adaptation, null, new RouterFitListener() {});
+                RouterFitting.Result result =
+                        RouterFitting.fit(routed, plan, adaptation, null, new RouterFitListener() {});
                 assertThat(result.bestStep()).isEqualTo(-1);
                 routed.routerParameters().forEach((name, array) -> {
                     assertThat(array.toFloatArray()).as(name).isNotEqualTo(routersBefore.get(name));
