@@ -27,7 +27,9 @@ public interface Router {
     /**
      * The mixing weights of each token: softmax over the experts, or with {@code topK} in 1..E−1 only the
      * k largest weights kept and renormalised (the softmax of the k largest logits). Ties at the k-th value
-     * keep every tied expert. Differentiable in the kept weights.
+     * keep every tied expert. Differentiable in the kept weights. Top-k changes the mixture, not the cost:
+     * every expert's MLP is still computed for every token (dense batched matmuls are faster here than
+     * gathering tokens per expert).
      *
      * @param topK 0 (or E) for dense weights
      * @return {@code [..., E]}, rows summing to 1
