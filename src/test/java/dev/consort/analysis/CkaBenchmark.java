@@ -24,7 +24,7 @@ import ai.djl.ndarray.types.Shape;
  * <pre>
  * mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
  * java -Xmx4g -Dai.djl.offline=true -cp target/classes:target/test-classes:$(cat target/classpath.txt) \
- *     dev.consort.analysis.CkaBenchmark [layers=12] [tokens=8192] [width=768] [batchRows=512] [repeats=3]
+ *     dev.consort.analysis.CkaBenchmark [layers=12] [tokens=8192] [width=768] [batchRows=512] [repeats=3] [rowsPerProduct=2048]
  * </pre>
  */
 public final class CkaBenchmark {
@@ -38,12 +38,13 @@ public final class CkaBenchmark {
         int width = args.length > 2 ? Integer.parseInt(args[2]) : 768;
         int batchRows = args.length > 3 ? Integer.parseInt(args[3]) : 512;
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        int rowsPerProduct = args.length > 5 ? Integer.parseInt(args[5]) : CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT;
         int representations = 2 * layers;
         // the useful work: X_rᵀ X_s for every pair r ≤ s, 2 n d_r d_s flops each
         double flops = 2.0 * tokens * width * (double) width * representations * (representations + 1) / 2;
         System.out.printf(Locale.ROOT, "representations: 2 models x %d layers, %d tokens, width %d, batches of %d rows, "
                 + "%d rows per product; %.2f TFLOP of Gram products%n", layers, tokens, width, batchRows,
-                CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT, flops / 1e12);
+                rowsPerProduct, flops / 1e12);
 
         try (NDManager manager = NDManager.newBaseManager()) {
             // the features exist before the clock starts, as a model's activations would
@@ -69,7 +70,7 @@ public final class CkaBenchmark {
                 CkaMatrix linear;
                 CkaMatrix debiased;
                 try (CkaAccumulator accumulator =
-                             new CkaAccumulator(manager, Collections.nCopies(representations, width))) {
+                             new CkaAccumulator(manager, Collections.nCopies(representations, width), rowsPerProduct)) {
                     for (NDList batch : batches) {
                         accumulator.add(batch);
                     }
