@@ -1,5 +1,6 @@
 package dev.consort.analysis;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ import ai.djl.ndarray.types.Shape;
  * <pre>
  * mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
  * java -Xmx4g -Dai.djl.offline=true -cp target/classes:target/test-classes:$(cat target/classpath.txt) \
- *     dev.consort.analysis.CkaBenchmark [layers=12] [tokens=8192] [width=768] [batchRows=512] [repeats=3]
+ *     dev.consort.analysis.CkaBenchmark [layers=12] [tokens=8192] [width=768] [batchRows=512] [repeats=3] [rowsPerProduct=2048]
  * </pre>
  */
 public final class CkaBenchmark {
@@ -37,12 +38,13 @@ public final class CkaBenchmark {
         int width = args.length > 2 ? Integer.parseInt(args[2]) : 768;
         int batchRows = args.length > 3 ? Integer.parseInt(args[3]) : 512;
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        int rowsPerProduct = args.length > 5 ? Integer.parseInt(args[5]) : CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT;
         int representations = 2 * layers;
         // the useful work: X_rᵀ X_s for every pair r ≤ s, 2 n d_r d_s flops each
         double flops = 2.0 * tokens * width * (double) width * representations * (representations + 1) / 2;
         System.out.printf(Locale.ROOT, "representations: 2 models x %d layers, %d tokens, width %d, batches of %d rows, "
                 + "%d rows per product; %.2f TFLOP of Gram products%n", layers, tokens, width, batchRows,
-                CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT, flops / 1e12);
+                rowsPerProduct, flops / 1e12);
 
         try (NDManager manager = NDManager.newBaseManager()) {
             // the features exist before the clock starts, as a model's activations would
@@ -58,20 +60,24 @@ public final class CkaBenchmark {
 
             // the machine is shared: measure the reference matmul right before each run, report every pair
             for (int run = 1; run <= repeats; run++) {
-                double matmulGflops = matmulGflops(manager);
+                double[] matmul = matmulGflops(manager);
+                double matmulGflops = matmul[0];
+                long cpuStart = processCpuNanos();
                 long start = System.nanoTime();
                 long added;
                 long linearDone;
+                double cpuSeconds;
                 CkaMatrix linear;
                 CkaMatrix debiased;
                 try (CkaAccumulator accumulator =
-                             new CkaAccumulator(manager, Collections.nCopies(representations, width))) {
+                             new CkaAccumulator(manager, Collections.nCopies(representations, width), rowsPerProduct)) {
                     for (NDList batch : batches) {
                         accumulator.add(batch);
                     }
                     added = System.nanoTime();
                     linear = accumulator.similarity(CkaEstimator.LINEAR);
                     linearDone = System.nanoTime();
+                    cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
                     debiased = accumulator.similarity(CkaEstimator.DEBIASED);
                 }
                 long end = System.nanoTime();
@@ -85,6 +91,9 @@ public final class CkaBenchmark {
                                 + "debiased from the same accumulators %.2f s more; load average %s%n",
                         run, matmulGflops, seconds, (added - start) / 1e9, gflops, gflops / matmulGflops,
                         (end - linearDone) / 1e9, loadAverage());
+                double perCpu = flops / cpuSeconds / 1e9;
+                System.out.printf(Locale.ROOT, "run %d per CPU-second (less sensitive to other processes): matmul %.1f, "
+                        + "CKA %.1f GFLOP/cpu-s = %.2f x matmul%n", run, matmul[1], perCpu, perCpu / matmul[1]);
                 if (run == repeats) {
                     System.out.printf(Locale.ROOT, "random features: intra A (0,1) %.4f, inter A x B (0,0) linear %.4f, "
                             + "debiased %.4f%n", intraA.get(0, 1), interAB.get(0, 0), debiased.get(0, layers));
@@ -96,22 +105,33 @@ public final class CkaBenchmark {
         }
     }
 
-    /** Median of five 2048³ float32 matmuls after a warm-up. */
-    private static double matmulGflops(NDManager manager) {
+    /** Median GFLOP/s of five 2048³ float32 matmuls after a warm-up, per wall second and per process CPU second. */
+    private static double[] matmulGflops(NDManager manager) {
         int size = 2048;
-        double[] rates = new double[5];
+        double flops = 2.0 * size * size * (double) size;
+        double[] perWall = new double[5];
+        double[] perCpu = new double[5];
         try (NDManager scope = manager.newSubManager()) {
             NDArray a = scope.randomNormal(new Shape(size, size));
             NDArray b = scope.randomNormal(new Shape(size, size));
             a.matMul(b).getFloat(0, 0);
-            for (int i = 0; i < rates.length; i++) {
+            for (int i = 0; i < perWall.length; i++) {
+                long cpu = processCpuNanos();
                 long start = System.nanoTime();
                 a.matMul(b).getFloat(0, 0);
-                rates[i] = 2.0 * size * size * (double) size / ((System.nanoTime() - start) / 1e9) / 1e9;
+                perWall[i] = flops / ((System.nanoTime() - start) / 1e9) / 1e9;
+                perCpu[i] = flops / ((processCpuNanos() - cpu) / 1e9) / 1e9;
             }
         }
-        Arrays.sort(rates);
-        return rates[rates.length / 2];
+        Arrays.sort(perWall);
+        Arrays.sort(perCpu);
+        return new double[] {perWall[2], perCpu[2]};
+    }
+
+    /** CPU time of all the process's threads, the engine's native ones included. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static String loadAverage() throws Exception {
