@@ -138,7 +138,7 @@ public final class MergeRecipe {
         models.forEach(m -> perModel.add(new LinkedHashMap<>()));
         for (ParameterSpec spec : method.parameters()) {
             if (spec.scope() == Scope.GLOBAL) {
-                Object value = value(spec, mergekitName, t, request.parameters().get(spec.name()));
+                Object value = orDefault(spec, evaluate(spec, mergekitName, t, request.parameters().get(spec.name())));
                 if (value == null) {
                     problems.add(unresolved("parameters." + spec.name(), tensor));
                 } else {
@@ -148,9 +148,9 @@ public final class MergeRecipe {
             }
             for (int i = 0; i < models.size(); i++) {
                 Model model = models.get(i);
-                Object value = value(spec, mergekitName, t, model.parameters().get(spec.name()));
+                Object value = evaluate(spec, mergekitName, t, model.parameters().get(spec.name()));
                 if (value == null) {
-                    value = value(spec, mergekitName, t, request.parameters().get(spec.name()));
+                    value = orDefault(spec, evaluate(spec, mergekitName, t, request.parameters().get(spec.name())));
                 }
                 if (value == null) {
                     problems.add(unresolved(model.field() + ".parameters." + spec.name(), tensor));
@@ -162,10 +162,14 @@ public final class MergeRecipe {
         return problems.size() == before ? new TensorParameters(global, perModel) : null;
     }
 
-    /** The setting's value for the tensor, else the default (null when neither gives one). */
-    private static Object value(ParameterSpec spec, String mergekitName, double t, ParameterSetting setting) {
+    /** The setting's value for the tensor; null when there is no setting or none of its filters matches. */
+    private static Object evaluate(ParameterSpec spec, String mergekitName, double t, ParameterSetting setting) {
         Object value = setting == null ? null : setting.evaluate(mergekitName, t);
-        return value != null ? spec.asKind(value) : spec.defaultValue();
+        return value == null ? null : spec.asKind(value);
+    }
+
+    private static Object orDefault(ParameterSpec spec, Object value) {
+        return value != null ? value : spec.defaultValue();
     }
 
     private static MergeProblem unresolved(String field, String tensor) {

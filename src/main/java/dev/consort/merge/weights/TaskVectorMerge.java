@@ -111,13 +111,12 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
         if (Math.abs(divisor) < 1e-8 || !normalize) {
             divisor = 1;
         }
-        double scale = lambda / divisor;
         for (int i = 0; i < base.length; i++) {
             double mixed = 0;
             for (int m = 0; m < deltas.length; m++) {
                 mixed += weights[m] * deltas[m][i];
             }
-            base[i] = (float) (base[i] + scale * mixed);
+            base[i] = (float) (base[i] + lambda * (mixed / divisor));
         }
     }
 
