@@ -35,44 +35,63 @@ final class MagnitudeRanks {
         // of those equal to the high one, the first (to - smaller) rank below `to`.
         int lowSkip = from - low.smaller();
         int highKeep = to - high.smaller();
+        int lowKey = low.key();
+        int highKey = high.key();
         int lowSeen = 0;
         int highSeen = 0;
         for (int i = 0; i < n; i++) {
-            int key = key(values[i]);
-            boolean kept = key >= low.key() && key <= high.key();
-            if (key == low.key()) {
-                kept &= lowSeen++ >= lowSkip;
-            }
-            if (key == high.key()) {
-                kept &= highSeen++ < highKeep;
-            }
-            if (!kept) {
-                values[i] = 0f;
+            int bits = Float.floatToRawIntBits(values[i]);
+            int key = bits & 0x7fffffff;
+            if (key == lowKey || key == highKey) {
+                // tied with a boundary (few entries, so this branch is predictable): ranked by index
+                boolean kept = true;
+                if (key == lowKey) {
+                    kept = lowSeen++ >= lowSkip;
+                }
+                if (key == highKey) {
+                    kept &= highSeen++ < highKeep;
+                }
+                values[i] = kept ? values[i] : 0f;
+            } else {
+                // all ones where lowKey < key < highKey (keys are non-negative, so the differences cannot
+                // overflow): a mask, not a branch, which the random order of magnitudes would mispredict
+                int inside = (lowKey - key) >> 31 & (key - highKey) >> 31;
+                values[i] = Float.intBitsToFloat(bits & inside);
             }
         }
     }
 
     /** The magnitude at ascending rank {@code rank}: histogram the high bits, then the low bits within that bucket. */
     private static Selected select(float[] values, int rank) {
-        int[] counts = new int[1 << LOW_BITS];
-        for (float value : values) {
-            counts[key(value) >>> LOW_BITS]++;
+        // Two histograms, for even and odd entries, so that runs of entries in one bucket do not wait on
+        // each other's increments.
+        int[] even = new int[1 << LOW_BITS];
+        int[] odd = new int[1 << LOW_BITS];
+        int n = values.length;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+            even[key(values[i]) >>> LOW_BITS]++;
+            odd[key(values[i + 1]) >>> LOW_BITS]++;
+        }
+        if (i < n) {
+            even[key(values[i]) >>> LOW_BITS]++;
         }
         int smaller = 0;
         int high = 0;
-        while (smaller + counts[high] <= rank) {
-            smaller += counts[high++];
+        while (smaller + even[high] + odd[high] <= rank) {
+            smaller += even[high] + odd[high];
+            high++;
         }
-        java.util.Arrays.fill(counts, 0);
+        java.util.Arrays.fill(even, 0);
         for (float value : values) {
             int key = key(value);
             if (key >>> LOW_BITS == high) {
-                counts[key & LOW_MASK]++;
+                even[key & LOW_MASK]++;
             }
         }
         int low = 0;
-        while (smaller + counts[low] <= rank) {
-            smaller += counts[low++];
+        while (smaller + even[low] <= rank) {
+            smaller += even[low++];
         }
         return new Selected(high << LOW_BITS | low, smaller);
     }

@@ -18,7 +18,8 @@ import dev.consort.merge.weights.ParameterSpec.Scope;
  * methods (defaults per method), and {@code int8_mask}, accepted for mergekit configs: it only chooses the
  * dtype of mergekit's sign mask and changes no result.
  *
- * <p>Arithmetic: the deltas are float differences as mergekit's; the combination is in double, rounded once.
+ * <p>Arithmetic is float32 throughout, operation for operation as mergekit's on float32 tensors (only the
+ * order in which the models' terms are summed may differ).
  */
 abstract class TaskVectorMerge implements WeightMergeMethod {
 
@@ -90,8 +91,11 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
                 sparsification.apply(deltas.get(m), parameters.number("density", m), gamma, rescale, tensor.random());
             }
         }
-        double[] weights = parameters.numbers("weight");
-        double lambda = parameters.number("lambda");
+        float[] weights = new float[models];
+        for (int m = 0; m < models; m++) {
+            weights[m] = (float) parameters.number("weight", m);
+        }
+        float lambda = (float) parameters.number("lambda");
         boolean normalize = parameters.flag("normalize");
         float[][] d = deltas.toArray(new float[0][]);
         if (signConsensus) {
@@ -102,49 +106,84 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
         return base;
     }
 
+    /** Entries combined at a time: the per-entry sums live in arrays this long, so the loops over models stay simple. */
+    private static final int CHUNK = 1024;
+
     /** base += λ · Σ wᵢδᵢ (/ Σ wᵢ when normalizing, unless that sum is within 1e-8 of 0), in place. */
-    private static void combineAll(float[] base, float[][] deltas, double[] weights, double lambda, boolean normalize) {
-        double divisor = 0;
-        for (double weight : weights) {
+    private static void combineAll(float[] base, float[][] deltas, float[] weights, float lambda, boolean normalize) {
+        float divisor = 0;
+        for (float weight : weights) {
             divisor += weight;
         }
         if (Math.abs(divisor) < 1e-8 || !normalize) {
             divisor = 1;
         }
-        for (int i = 0; i < base.length; i++) {
-            double mixed = 0;
+        float[] mixed = new float[CHUNK];
+        for (int start = 0; start < base.length; start += CHUNK) {
+            int length = Math.min(CHUNK, base.length - start);
+            java.util.Arrays.fill(mixed, 0f);
             for (int m = 0; m < deltas.length; m++) {
-                mixed += weights[m] * deltas[m][i];
+                float weight = weights[m];
+                float[] delta = deltas[m];
+                for (int j = 0; j < length; j++) {
+                    mixed[j] += weight * delta[start + j];
+                }
             }
-            base[i] = (float) (base[i] + lambda * (mixed / divisor));
+            for (int j = 0; j < length; j++) {
+                base[start + j] += mixed[j] / divisor * lambda;
+            }
         }
     }
 
     /**
      * TIES: the elected sign of each entry is that of Σ wᵢδᵢ (≥ 0 is +); only weighted deltas of that sign
-     * (zeros never agree) are summed, and divided by the sum of their weights (or 1 when it is 0), in place.
+     * (zeros never agree) are summed, and divided by the sum of their weights (or 1 when it is 0) when
+     * normalizing, in place. Signs are read from the float bits rather than branched on: the signs of
+     * deltas are random, and mispredicted branches made this loop several times slower.
      */
-    private static void combineAgreeing(float[] base, float[][] deltas, double[] weights, double lambda,
+    private static void combineAgreeing(float[] base, float[][] deltas, float[] weights, float lambda,
             boolean normalize) {
-        for (int i = 0; i < base.length; i++) {
-            double sum = 0;
+        float[] positive = new float[CHUNK];
+        float[] negative = new float[CHUNK];
+        float[] positiveWeights = new float[CHUNK];
+        float[] negativeWeights = new float[CHUNK];
+        int one = Float.floatToRawIntBits(1f);
+        for (int start = 0; start < base.length; start += CHUNK) {
+            int length = Math.min(CHUNK, base.length - start);
+            java.util.Arrays.fill(positive, 0f);
+            java.util.Arrays.fill(negative, 0f);
+            java.util.Arrays.fill(positiveWeights, 0f);
+            java.util.Arrays.fill(negativeWeights, 0f);
             for (int m = 0; m < deltas.length; m++) {
-                sum += weights[m] * deltas[m][i];
-            }
-            boolean positive = sum >= 0;
-            double mixed = 0;
-            double divisor = 0;
-            for (int m = 0; m < deltas.length; m++) {
-                double weighted = weights[m] * deltas[m][i];
-                if (positive ? weighted > 0 : weighted < 0) {
-                    mixed += weighted;
-                    divisor += weights[m];
+                float[] delta = deltas[m];
+                float weight = weights[m];
+                int weightBits = Float.floatToRawIntBits(weight);
+                for (int j = 0; j < length; j++) {
+                    int bits = Float.floatToRawIntBits(weight * delta[start + j]);
+                    int negativeMask = bits >> 31;                                   // all ones where the sign bit is set
+                    int nonzeroMask = ((bits & 0x7fffffff) + 0x7fffffff) >> 31;      // all ones where |value| > 0
+                    positive[j] += Float.intBitsToFloat(bits & ~negativeMask);       // the value where positive, else +0
+                    negative[j] += Float.intBitsToFloat(bits & negativeMask);        // the value where negative, else ±0
+                    positiveWeights[j] += Float.intBitsToFloat(weightBits & nonzeroMask & ~negativeMask);
+                    negativeWeights[j] += Float.intBitsToFloat(weightBits & nonzeroMask & negativeMask);
                 }
             }
-            if (normalize && divisor != 0) {
-                mixed /= divisor;
+            for (int j = 0; j < length; j++) {
+                // the sum is never -0 (positive ≥ +0 and +0 + -0 = +0), so its sign bit is the election
+                int electNegative = Float.floatToRawIntBits(positive[j] + negative[j]) >> 31;
+                float mixed = select(electNegative, negative[j], positive[j]);
+                if (normalize) {
+                    float divisor = select(electNegative, negativeWeights[j], positiveWeights[j]);
+                    int zeroMask = ((Float.floatToRawIntBits(divisor) & 0x7fffffff) - 1) >> 31;
+                    mixed /= divisor + Float.intBitsToFloat(one & zeroMask);         // 1 where nothing agreed
+                }
+                base[start + j] += mixed * lambda;
             }
-            base[i] = (float) (base[i] + lambda * mixed);
         }
+    }
+
+    /** {@code ifSet} where {@code mask} is all ones, {@code otherwise} where it is zero. */
+    private static float select(int mask, float ifSet, float otherwise) {
+        return Float.intBitsToFloat(Float.floatToRawIntBits(ifSet) & mask | Float.floatToRawIntBits(otherwise) & ~mask);
     }
 }

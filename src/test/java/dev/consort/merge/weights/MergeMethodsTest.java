@@ -228,6 +228,46 @@ class MergeMethodsTest {
     }
 
     @Test
+    void tiesMatchesAnEntryByEntryReading() throws Exception {
+        // Deltas in multiples of 1/64 (every sum exact), a third of them zero, and a negative weight:
+        // the bit-level election must agree with the plain definition, entry by entry.
+        Random random = new Random(11);
+        int n = 5000;
+        float[] base = new float[n];
+        float[][] experts = new float[3][n];
+        float[] weights = {1f, -0.5f, 0.75f};
+        for (int i = 0; i < n; i++) {
+            base[i] = random.nextInt(64) / 64f;
+            for (int m = 0; m < 3; m++) {
+                experts[m][i] = base[i] + (random.nextInt(3) == 0 ? 0 : (random.nextInt(33) - 16) / 64f);
+            }
+        }
+        for (boolean normalize : new boolean[] {true, false}) {
+            float[] merged = merge("ties", Map.of("normalize", normalize, "lambda", 0.5),
+                    List.of(Map.of("weight", 1), Map.of("weight", -0.5), Map.of("weight", 0.75)), base, experts);
+            for (int i = 0; i < n; i++) {
+                float sum = 0;
+                for (int m = 0; m < 3; m++) {
+                    sum += weights[m] * (experts[m][i] - base[i]);
+                }
+                float mixed = 0;
+                float divisor = 0;
+                for (int m = 0; m < 3; m++) {
+                    float weighted = weights[m] * (experts[m][i] - base[i]);
+                    if (sum >= 0 ? weighted > 0 : weighted < 0) {
+                        mixed += weighted;
+                        divisor += weights[m];
+                    }
+                }
+                if (normalize) {
+                    mixed /= divisor == 0 ? 1 : divisor;
+                }
+                assertThat(merged[i]).as("entry %d", i).isEqualTo(base[i] + mixed * 0.5f);
+            }
+        }
+    }
+
+    @Test
     void dareTiesAtDensityOneIsTies() throws Exception {
         float[] base = random(1000, 8);
         float[] a = near(base, 9);
