@@ -1,0 +1,155 @@
+package dev.consort.merge.weights;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import dev.consort.engine.Gpt2Config;
+import dev.consort.engine.Gpt2FormatException;
+import dev.consort.engine.Gpt2TensorLayout;
+import dev.consort.engine.Gpt2Weights;
+import dev.consort.engine.TrainingPlan;
+import dev.consort.safetensors.SafetensorsFormatException;
+import dev.consort.safetensors.SafetensorsHeader;
+import dev.consort.safetensors.SafetensorsReader;
+import dev.consort.safetensors.TensorInfo;
+
+/**
+ * Whether checkpoints can be merged: {@link #checkArchitecture} (same GPT-2 shape, from the configs and
+ * the safetensors headers alone) and {@link #checkDescent} (the models were fine-tuned from the base with
+ * only their MLPs trained, as task-vector methods assume: every other tensor equals the base's). Both are
+ * cheap enough to run when a merge is submitted; problems name the request field and the tensor.
+ */
+public final class MergeCompatibility {
+
+    /** A checkpoint taking part in a merge: the request field that names it, its config, its model.safetensors. */
+    public record MergeInput(String field, Gpt2Config config, Path weights) {}
+
+    private static final int MAX_PROBLEMS_PER_INPUT = 5;
+
+    private MergeCompatibility() {}
+
+    /**
+     * Checks that every input has the first one's architecture (n_layer, n_embd, n_head, n_inner, vocab_size,
+     * n_positions) and that each file holds exactly the tensors, with the shapes, its config implies. Reads
+     * headers only.
+     */
+    public static List<MergeProblem> checkArchitecture(List<MergeInput> inputs) throws IOException {
+        List<MergeProblem> problems = new ArrayList<>();
+        MergeInput first = inputs.get(0);
+        for (MergeInput input : inputs) {
+            String difference = difference(first.config(), input.config());
+            if (difference != null) {
+                problems.add(new MergeProblem(input.field(), "has " + difference + " but " + first.field()
+                        + " has " + difference(input.config(), first.config()) + "; merged models must share their architecture"));
+                continue;
+            }
+            try {
+                Gpt2TensorLayout.check(input.config(), SafetensorsHeader.read(input.weights()).tensors());
+            } catch (SafetensorsFormatException e) {
+                problems.add(new MergeProblem(input.field(), "model.safetensors is malformed: " + e.getMessage()));
+            } catch (Gpt2FormatException e) {
+                e.violations().stream().limit(MAX_PROBLEMS_PER_INPUT).forEach(v -> problems.add(new MergeProblem(
+                        input.field(), "tensor " + v.subject() + ": " + v.message())));
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * Checks, streaming tensor by tensor, that every model's non-MLP tensors equal the base's, and returns
+     * the first that does not, naming the model's field and the tensor (or the first architecture problem,
+     * if they do not even share an architecture). Holds two tensors at a time.
+     */
+    public static Optional<MergeProblem> checkDescent(MergeInput base, List<MergeInput> models) throws IOException {
+        List<MergeInput> inputs = new ArrayList<>();
+        inputs.add(base);
+        inputs.addAll(models);
+        List<MergeProblem> architecture = checkArchitecture(inputs);
+        if (!architecture.isEmpty()) {
+            return Optional.of(architecture.get(0));
+        }
+        try (SafetensorsReader baseReader = SafetensorsReader.open(base.weights())) {
+            Map<String, TensorInfo> baseTensors = weights(base, baseReader).tensors();
+            List<SafetensorsReader> readers = new ArrayList<>();
+            try {
+                List<Map<String, TensorInfo>> modelTensors = new ArrayList<>();
+                for (MergeInput model : models) {
+                    SafetensorsReader reader = SafetensorsReader.open(model.weights());
+                    readers.add(reader);
+                    modelTensors.add(weights(model, reader).tensors());
+                }
+                for (Map.Entry<String, TensorInfo> tensor : baseTensors.entrySet()) {
+                    if (!assumedShared(tensor.getKey())) {
+                        continue;
+                    }
+                    float[] baseValues = baseReader.floats(tensor.getValue().name());
+                    for (int m = 0; m < models.size(); m++) {
+                        float[] values = readers.get(m).floats(modelTensors.get(m).get(tensor.getKey()).name());
+                        Optional<MergeProblem> problem = descentProblem(models.get(m).field(), tensor.getKey(), baseValues, values);
+                        if (problem.isPresent()) {
+                            return problem;
+                        }
+                    }
+                }
+                return Optional.empty();
+            } finally {
+                for (SafetensorsReader reader : readers) {
+                    reader.close();
+                }
+            }
+        }
+    }
+
+    /** Whether task-vector merging assumes the tensor with this bare name equal across base and models: all but the MLPs' and the tied lm_head. */
+    static boolean assumedShared(String tensor) {
+        return !TrainingPlan.Trainable.MLP.includes(tensor) && !tensor.equals(Gpt2TensorLayout.LM_HEAD);
+    }
+
+    /** The problem when a model's values of a tensor assumed shared differ from the base's. */
+    static Optional<MergeProblem> descentProblem(String field, String tensor, float[] base, float[] model) {
+        int index = Arrays.mismatch(base, model);
+        if (index < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new MergeProblem(field, "tensor " + tensor + " differs from the base model's (element "
+                + index + ": " + model[index] + " vs " + base[index] + "); merging task vectors assumes models"
+                + " fine-tuned from the base with only their MLP tensors (h.*.mlp.*) trained"));
+    }
+
+    /** The input's tensors by bare name; {@link #checkArchitecture} has accepted them. */
+    static Gpt2Weights weights(MergeInput input, SafetensorsReader reader) {
+        try {
+            return Gpt2TensorLayout.check(input.config(), reader.header().tensors());
+        } catch (Gpt2FormatException e) {
+            throw new IllegalStateException(input.field() + " was not checked: " + e.getMessage(), e);
+        }
+    }
+
+    /** The first architecture field in which {@code b} differs from {@code a}, as {@code n_embd 768}; null when none. */
+    private static String difference(Gpt2Config a, Gpt2Config b) {
+        if (a.nLayer() != b.nLayer()) {
+            return "n_layer " + b.nLayer();
+        }
+        if (a.nEmbd() != b.nEmbd()) {
+            return "n_embd " + b.nEmbd();
+        }
+        if (a.nHead() != b.nHead()) {
+            return "n_head " + b.nHead();
+        }
+        if (a.nInner() != b.nInner()) {
+            return "n_inner " + b.nInner();
+        }
+        if (a.vocabSize() != b.vocabSize()) {
+            return "vocab_size " + b.vocabSize();
+        }
+        if (a.nPositions() != b.nPositions()) {
+            return "n_positions " + b.nPositions();
+        }
+        return null;
+    }
+}

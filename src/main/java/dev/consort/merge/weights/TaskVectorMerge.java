@@ -1,0 +1,189 @@
+package dev.consort.merge.weights;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.consort.merge.weights.ParameterSpec.Range;
+import dev.consort.merge.weights.ParameterSpec.Scope;
+
+/**
+ * mergekit's generalized task arithmetic, which task_arithmetic, ties, dare_*, and breadcrumbs* configure:
+ * per tensor, every model's delta from the base (its task vector), optionally sparsified, weighted, and
+ * either summed or, with TIES sign consensus, summed over the models agreeing with the elected sign;
+ * divided by the weights summed alike when {@code normalize}; times {@code lambda}; added to the base.
+ *
+ * <p>Parameters, per model (top-level values apply to every model): {@code weight} (required),
+ * {@code density} (default 1, in (0, 1]) for sparsifying methods, {@code gamma} (default 0.01, in [0, 1))
+ * for breadcrumbs. Global: {@code lambda} (default 1), {@code normalize}, {@code rescale} for sparsifying
+ * methods (defaults per method), and {@code int8_mask}, accepted for mergekit configs: it only chooses the
+ * dtype of mergekit's sign mask and changes no result.
+ *
+ * <p>Arithmetic is float32 throughout, operation for operation as mergekit's on float32 tensors (only the
+ * order in which the models' terms are summed may differ).
+ */
+abstract class TaskVectorMerge implements WeightMergeMethod {
+
+    private final String name;
+    private final Sparsification sparsification;
+    private final boolean signConsensus;
+    private final List<ParameterSpec> parameters = new ArrayList<>();
+
+    /**
+     * @param sparsification how deltas are thinned, or null for none
+     * @param signConsensus  TIES sign election ("sum": the sign of the weighted deltas' sum, zero counting as +)
+     */
+    TaskVectorMerge(String name, Sparsification sparsification, boolean signConsensus, boolean normalizeByDefault,
+            boolean rescaleByDefault) {
+        this.name = name;
+        this.sparsification = sparsification;
+        this.signConsensus = signConsensus;
+        parameters.add(ParameterSpec.number("weight", Scope.PER_MODEL, null, Range.FINITE));
+        if (sparsification != null) {
+            parameters.add(ParameterSpec.number("density", Scope.PER_MODEL, 1.0, Range.FRACTION_ABOVE_ZERO));
+        }
+        if (sparsification == Sparsification.MAGNITUDE_OUTLIERS) {
+            parameters.add(ParameterSpec.number("gamma", Scope.PER_MODEL, 0.01, Range.FRACTION_BELOW_ONE));
+        }
+        parameters.add(ParameterSpec.number("lambda", Scope.GLOBAL, 1.0, Range.FINITE));
+        parameters.add(ParameterSpec.flag("normalize", normalizeByDefault));
+        if (sparsification != null) {
+            parameters.add(ParameterSpec.flag("rescale", rescaleByDefault));
+        }
+        parameters.add(ParameterSpec.flag("int8_mask", false));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public BaseModelRole baseModelRole() {
+        return BaseModelRole.ORIGIN;
+    }
+
+    @Override
+    public List<ParameterSpec> parameters() {
+        return parameters;
+    }
+
+    @Override
+    public int minModels() {
+        return 1;
+    }
+
+    @Override
+    public float[] merge(TensorInputs tensor) {
+        float[] base = tensor.base();
+        List<float[]> deltas = tensor.experts();
+        TensorParameters parameters = tensor.parameters();
+        int models = deltas.size();
+        int n = base.length;
+        for (float[] delta : deltas) {
+            for (int i = 0; i < n; i++) {
+                delta[i] -= base[i];
+            }
+        }
+        if (sparsification != null) {
+            boolean rescale = parameters.flag("rescale");
+            for (int m = 0; m < models; m++) {
+                double gamma = sparsification == Sparsification.MAGNITUDE_OUTLIERS ? parameters.number("gamma", m) : 0;
+                sparsification.apply(deltas.get(m), parameters.number("density", m), gamma, rescale, tensor.random());
+            }
+        }
+        float[] weights = new float[models];
+        for (int m = 0; m < models; m++) {
+            weights[m] = (float) parameters.number("weight", m);
+        }
+        float lambda = (float) parameters.number("lambda");
+        boolean normalize = parameters.flag("normalize");
+        float[][] d = deltas.toArray(new float[0][]);
+        if (signConsensus) {
+            combineAgreeing(base, d, weights, lambda, normalize);
+        } else {
+            combineAll(base, d, weights, lambda, normalize);
+        }
+        return base;
+    }
+
+    /** Entries combined at a time: the per-entry sums live in arrays this long, so the loops over models stay simple. */
+    private static final int CHUNK = 1024;
+
+    /** base += λ · Σ wᵢδᵢ (/ Σ wᵢ when normalizing, unless that sum is within 1e-8 of 0), in place. */
+    private static void combineAll(float[] base, float[][] deltas, float[] weights, float lambda, boolean normalize) {
+        float divisor = 0;
+        for (float weight : weights) {
+            divisor += weight;
+        }
+        if (Math.abs(divisor) < 1e-8 || !normalize) {
+            divisor = 1;
+        }
+        float[] mixed = new float[CHUNK];
+        for (int start = 0; start < base.length; start += CHUNK) {
+            int length = Math.min(CHUNK, base.length - start);
+            java.util.Arrays.fill(mixed, 0f);
+            for (int m = 0; m < deltas.length; m++) {
+                float weight = weights[m];
+                float[] delta = deltas[m];
+                for (int j = 0; j < length; j++) {
+                    mixed[j] += weight * delta[start + j];
+                }
+            }
+            for (int j = 0; j < length; j++) {
+                base[start + j] += mixed[j] / divisor * lambda;
+            }
+        }
+    }
+
+    /**
+     * TIES: the elected sign of each entry is that of Σ wᵢδᵢ (≥ 0 is +); only weighted deltas of that sign
+     * (zeros never agree) are summed, and divided by the sum of their weights (or 1 when it is 0) when
+     * normalizing, in place. Signs are read from the float bits rather than branched on: the signs of
+     * deltas are random, and mispredicted branches made this loop several times slower.
+     */
+    private static void combineAgreeing(float[] base, float[][] deltas, float[] weights, float lambda,
+            boolean normalize) {
+        float[] positive = new float[CHUNK];
+        float[] negative = new float[CHUNK];
+        float[] positiveWeights = new float[CHUNK];
+        float[] negativeWeights = new float[CHUNK];
+        int one = Float.floatToRawIntBits(1f);
+        for (int start = 0; start < base.length; start += CHUNK) {
+            int length = Math.min(CHUNK, base.length - start);
+            java.util.Arrays.fill(positive, 0f);
+            java.util.Arrays.fill(negative, 0f);
+            java.util.Arrays.fill(positiveWeights, 0f);
+            java.util.Arrays.fill(negativeWeights, 0f);
+            for (int m = 0; m < deltas.length; m++) {
+                float[] delta = deltas[m];
+                float weight = weights[m];
+                int weightBits = Float.floatToRawIntBits(weight);
+                for (int j = 0; j < length; j++) {
+                    int bits = Float.floatToRawIntBits(weight * delta[start + j]);
+                    int negativeMask = bits >> 31;                                   // all ones where the sign bit is set
+                    int nonzeroMask = ((bits & 0x7fffffff) + 0x7fffffff) >> 31;      // all ones where |value| > 0
+                    positive[j] += Float.intBitsToFloat(bits & ~negativeMask);       // the value where positive, else +0
+                    negative[j] += Float.intBitsToFloat(bits & negativeMask);        // the value where negative, else ±0
+                    positiveWeights[j] += Float.intBitsToFloat(weightBits & nonzeroMask & ~negativeMask);
+                    negativeWeights[j] += Float.intBitsToFloat(weightBits & nonzeroMask & negativeMask);
+                }
+            }
+            for (int j = 0; j < length; j++) {
+                // the sum is never -0 (positive ≥ +0 and +0 + -0 = +0), so its sign bit is the election
+                int electNegative = Float.floatToRawIntBits(positive[j] + negative[j]) >> 31;
+                float mixed = select(electNegative, negative[j], positive[j]);
+                if (normalize) {
+                    float divisor = select(electNegative, negativeWeights[j], positiveWeights[j]);
+                    int zeroMask = ((Float.floatToRawIntBits(divisor) & 0x7fffffff) - 1) >> 31;
+                    mixed /= divisor + Float.intBitsToFloat(one & zeroMask);         // 1 where nothing agreed
+                }
+                base[start + j] += mixed * lambda;
+            }
+        }
+    }
+
+    /** {@code ifSet} where {@code mask} is all ones, {@code otherwise} where it is zero. */
+    private static float select(int mask, float ifSet, float otherwise) {
+        return Float.intBitsToFloat(Float.floatToRawIntBits(ifSet) & mask | Float.floatToRawIntBits(otherwise) & ~mask);
+    }
+}
