@@ -129,6 +129,21 @@ public class CheckpointCatalog {
         return repository.findFirstByProducingJobIdAndStep(jobId, step);
     }
 
+    /** The ids of the current tenant's checkpoints called {@code name}. */
+    @Transactional(readOnly = true)
+    public List<UUID> idsNamed(String name) {
+        String tenant = CurrentTenant.orDefault();
+        return jdbc.queryForList("select id from checkpoint where name = ? and tenant = ? order by id", UUID.class,
+                name, tenant);
+    }
+
+    /** The checkpoint {@code jobId} registered under {@code name}, if any (a re-run attempt reuses it). */
+    @Transactional(readOnly = true)
+    public Optional<UUID> findProducedNamed(UUID jobId, String name) {
+        return jdbc.queryForList("select id from checkpoint where producing_job_id = ? and name = ? order by id limit 1",
+                UUID.class, jobId, name).stream().findFirst();
+    }
+
     /** The checkpoints {@code jobId} produced, by step. */
     @Transactional(readOnly = true)
     public List<Checkpoint> produced(UUID jobId) {

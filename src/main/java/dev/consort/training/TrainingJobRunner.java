@@ -43,7 +43,7 @@ import dev.consort.worker.JobFailedException;
  * its worker died resumes from the last saved state, so every step appears once in its curves.
  */
 @Component
-class TrainingJobRunner {
+public class TrainingJobRunner {
 
     /** At most one progress event per this many milliseconds (every step still gets a loss point). */
     static final long PROGRESS_INTERVAL_MILLIS = 1000;
@@ -69,11 +69,22 @@ class TrainingJobRunner {
         Files.createDirectories(scratch);
     }
 
-    /** What the caller knows about the model being trained. */
-    record Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
-            String namePrefix) {}
+    /**
+     * What the caller knows about the model being trained.
+     *
+     * @param seriesPrefix prepended to the loss series names ({@code train}, {@code validation}), for a
+     *                     training run inside another job (e.g. {@code baseline/} in a merge job)
+     */
+    public record Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
+            String namePrefix, String seriesPrefix) {
 
-    Map<String, Object> run(JobContext job, Run run) throws Exception {
+        public Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
+                String namePrefix) {
+            this(model, configJson, plan, datasetId, parentCheckpointId, namePrefix, "");
+        }
+    }
+
+    public Map<String, Object> run(JobContext job, Run run) throws Exception {
         TokenSequence train = datasets.sequence(run.datasetId(), Split.TRAIN);
         TokenSequence validation = datasets.sequence(run.datasetId(), Split.VALIDATION);
         if (train == null) {
@@ -143,7 +154,7 @@ class TrainingJobRunner {
                 metrics.recordStep(java.time.Duration.ofNanos((long) (stepTokens / step.tokensPerSecond() * 1e9)), stepTokens);
             }
             lastStep = step;
-            job.loss("train", step.step(), step.tokens(), step.loss());
+            job.loss(run.seriesPrefix() + "train", step.step(), step.tokens(), step.loss());
             long now = System.currentTimeMillis();
             if (now - lastProgressMillis >= PROGRESS_INTERVAL_MILLIS || step.step() == step.steps()) {
                 lastProgressMillis = now;
@@ -165,7 +176,7 @@ class TrainingJobRunner {
         @Override
         public void onValidation(int step, long tokens, Evaluator.Result result, boolean best) {
             lastValidationLoss = result.loss();
-            job.loss(VALIDATION, step, tokens, result.loss());
+            job.loss(run.seriesPrefix() + VALIDATION, step, tokens, result.loss());
         }
 
         @Override
@@ -215,12 +226,16 @@ class TrainingJobRunner {
          */
         Map<String, Object> finish() {
             Map<Long, Double> validationByStep = new java.util.HashMap<>();
-            jobs.losses(job.jobId(), VALIDATION).series().forEach(series ->
+            jobs.losses(job.jobId(), run.seriesPrefix() + VALIDATION).series().forEach(series ->
                     series.points().forEach(p -> validationByStep.put(p.step(), p.value())));
             List<Map<String, Object>> saved = new ArrayList<>();
             UUID best = null;
             double bestLoss = Double.POSITIVE_INFINITY;
+            // Only this run's checkpoints: a merge job also produces merged ones (no step).
             for (var checkpoint : catalog.produced(job.jobId())) {
+                if (checkpoint.step() == null || !checkpoint.name().startsWith(run.namePrefix() + "-step-")) {
+                    continue;
+                }
                 Double validation = validationByStep.get(checkpoint.step());
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("checkpoint_id", checkpoint.id());

@@ -9,7 +9,7 @@ import dev.consort.job.spec.TrainingSettings;
  * clip 1.0); validation and training state every tenth of the run, validation also at every checkpoint
  * so the best checkpoint can be told.
  */
-final class TrainingPlans {
+public final class TrainingPlans {
 
     static final int DEFAULT_BATCH = 8;
     static final int DEFAULT_CONTEXT = 256;
@@ -18,7 +18,7 @@ final class TrainingPlans {
 
     private TrainingPlans() {}
 
-    static TrainingPlan resolve(TrainingSettings s, int nPositions, double defaultLearningRate,
+    public static TrainingPlan resolve(TrainingSettings s, int nPositions, double defaultLearningRate,
             TrainingPlan.Trainable trainable) {
         int steps = s.steps();
         int tenth = Math.max(1, steps / 10);

@@ -47,8 +47,26 @@ public record MergeSpec(
         @Valid Baseline baseline,
         Long seed) implements JobSpec {
 
-    /** One method to run, with its parameters and an optional label for the results table. */
-    public record MethodRequest(@NotBlank String method, Map<String, Object> parameters, @Size(max = 100) String label) {}
+    /**
+     * One method to run: its parameters (mergekit's top-level {@code parameters}), per-expert parameters in
+     * the order of {@code expert_ids} (mergekit's {@code models[i].parameters}, e.g. {@code weight},
+     * {@code density}), and an optional label for the results table.
+     */
+    public record MethodRequest(
+            @NotBlank String method,
+            Map<String, Object> parameters,
+            @JsonProperty("model_parameters") @Size(max = 8) List<Map<String, Object>> modelParameters,
+            @Size(max = 100) String label) {
+
+        public MethodRequest(String method, Map<String, Object> parameters) {
+            this(method, parameters, null, null);
+        }
+
+        /** How the results table names this request. */
+        public String displayName() {
+            return label != null ? label : method;
+        }
+    }
 
     /** How outputs are evaluated: deterministic windows of {@code context} tokens. */
     public record Evaluation(
@@ -79,7 +97,7 @@ public record MergeSpec(
         if (methods != null && !methods.isEmpty()) {
             return methods;
         }
-        return method == null ? List.of() : List.of(new MethodRequest(method, parameters, null));
+        return method == null ? List.of() : List.of(new MethodRequest(method, parameters));
     }
 
     @Override
@@ -103,6 +121,9 @@ public record MergeSpec(
         }
         if (parameters != null && !one) {
             errors.add(new FieldError("parameters", "belongs with method; with methods, give each its parameters"));
+        }
+        if ((evalDatasetIds == null || evalDatasetIds.isEmpty()) && adaptationDatasetId == null) {
+            errors.add(new FieldError("eval_dataset_ids", "name the datasets to evaluate on (or an adaptation dataset)"));
         }
         if (baseline != null && adaptationDatasetId == null) {
             errors.add(new FieldError("adaptation_dataset_id", "the fine-tuning baseline trains on the adaptation data"));

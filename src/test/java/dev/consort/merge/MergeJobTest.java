@@ -1,0 +1,288 @@
+package dev.consort.merge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import dev.consort.support.ApiTest;
+import dev.consort.support.Multipart;
+import dev.consort.support.TinyGpt2;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Merge jobs over HTTP: a tiny base (2 layers, width 16), two specialists fine-tuned from it here (MLP
+ * only) on two different texts, every method compared on both texts in one table, plus the validation
+ * that keeps a bad merge from being queued.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MergeJobTest extends ApiTest {
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(5);
+    private String base;
+    private String expertA;
+    private String expertB;
+    private String textA;
+    private String textB;
+    private String mixed;
+
+    @BeforeAll
+    void specialists() {
+        TinyGpt2 tiny = new TinyGpt2().vocab(50257).seed(21);
+        tiny.nEmbd = 16;
+        tiny.nPositions = 32;
+        base = upload(tiny, "merge-base");
+        String a = "Seven times eight is fifty six. Nine plus four is thirteen. ";
+        String b = "def add(x, y): return x + y. print(add(2, 3)). ";
+        textA = dataset("a.txt", a.repeat(30));
+        textB = dataset("b.txt", b.repeat(30));
+        // Records: alternating texts, the last fifth held out for choosing the routers' best step.
+        HttpResponse<String> adaptation = post("/datasets", new Multipart().file("file", "mixed.txt",
+                (a + "\n\n" + b + "\n\n").repeat(15).getBytes(StandardCharsets.UTF_8)).field("val_fraction", "0.2"));
+        assertThat(adaptation.statusCode()).as(adaptation.body()).isEqualTo(201);
+        mixed = json(adaptation).path("id").asText();
+        expertA = finetune(textA);
+        expertB = finetune(textB);
+    }
+
+    private String upload(TinyGpt2 model, String name) {
+        HttpResponse<String> response = post("/checkpoints", new Multipart().file("config", "config.json", model.config())
+                .file("weights", "model.safetensors", model.weights()).field("name", name));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        return json(response).path("id").asText();
+    }
+
+    private String dataset(String file, String text) {
+        HttpResponse<String> response = post("/datasets", new Multipart()
+                .file("file", file, text.getBytes(StandardCharsets.UTF_8)).field("txt_mode", "whole")
+                .field("val_fraction", "0"));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        return json(response).path("id").asText();
+    }
+
+    private String finetune(String dataset) {
+        JsonNode job = run("""
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s",
+                  "training": {"steps": 15, "batch_size": 4, "context": 16, "learning_rate": 0.01}}}"""
+                .formatted(base, dataset));
+        return job.path("result").path("checkpoints").get(0).path("checkpoint_id").asText();
+    }
+
+    private JsonNode run(String body) {
+        HttpResponse<String> created = postJson("/jobs", body);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return await(json(created).path("id").asText());
+    }
+
+    private JsonNode await(String id) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            JsonNode job = json(get("/jobs/" + id));
+            String status = job.path("status").asText();
+            if (status.equals("succeeded")) {
+                return job;
+            }
+            assertThat(status).as(job.toString()).isIn("queued", "running");
+            assertThat(System.nanoTime()).as("job finished in time").isLessThan(deadline);
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private String evaluation() {
+        return "\"eval_dataset_ids\": [\"" + textA + "\", \"" + textB + "\"], \"evaluation\": {\"split\": \"train\", "
+                + "\"context\": 16, \"max_windows\": 8}";
+    }
+
+    @Test
+    void everyMethodInOneTableWithTheBaseline() {
+        JsonNode job = run("""
+                {"type": "merge", "spec": {"base_checkpoint_id": "%s", "expert_ids": ["%s", "%s"],
+                  "adaptation_dataset_id": "%s", %s,
+                  "methods": [
+                    {"method": "linear", "parameters": {"weight": 0.5}},
+                    {"method": "slerp", "parameters": {"t": 0.5}},
+                    {"method": "task_arithmetic", "parameters": {"weight": 1.0, "lambda": 1.0}},
+                    {"method": "ties", "parameters": {"density": 0.5}, "model_parameters": [{"weight": 1}, {"weight": 1}]},
+                    {"method": "dare_ties", "parameters": {"weight": 1.0, "density": 0.5}},
+                    {"method": "breadcrumbs", "parameters": {"weight": 1.0, "density": 0.8, "gamma": 0.05}},
+                    {"method": "model_stock"},
+                    {"method": "activation_interpolation"},
+                    {"method": "single_router"},
+                    {"method": "layer_routing", "parameters": {"router": "linear"}},
+                    {"method": "layer_routing", "parameters": {"include_base": true, "router": "mlp"}, "label": "layer routing + base"},
+                    {"method": "multi_layer_routing", "parameters": {"span": 2, "top_k": 2}}],
+                  "router_training": {"steps": 20, "batch_size": 4, "context": 16, "eval_every": 5, "eval_windows": 4},
+                  "baseline": {"finetune": {"training": {"steps": 10, "batch_size": 4, "context": 16}}}}}"""
+                .formatted(base, expertA, expertB, mixed, evaluation()));
+        String id = job.path("id").asText();
+        JsonNode rows = json(get("/jobs/" + id + "/results")).path("rows");
+        // base + 2 experts + 12 methods + baseline, each on 2 datasets
+        assertThat(rows).hasSize(16 * 2);
+        Map<String, Double> lossOnA = new HashMap<>();
+        for (JsonNode row : rows) {
+            assertThat(row.path("loss").asDouble()).isPositive();
+            assertThat(row.path("tokens").asLong()).isEqualTo(8 * 16);
+            if (row.path("dataset_id").asText().equals(textA)) {
+                lossOnA.put(row.path("label").asText(), row.path("loss").asDouble());
+            }
+        }
+        assertThat(lossOnA).containsKeys("base", "expert 0", "expert 1", "linear", "ties", "activation_interpolation",
+                "layer routing + base", "multi_layer_routing", "finetune baseline");
+        // The specialist in A beats the base on A.
+        assertThat(lossOnA.get("expert 0")).isLessThan(lossOnA.get("base"));
+
+        JsonNode outputs = job.path("result").path("outputs");
+        List<String> kinds = new ArrayList<>();
+        outputs.forEach(o -> kinds.add(o.path("kind").asText()));
+        assertThat(kinds.stream().filter("checkpoint"::equals)).hasSize(8); // 7 weight-space + baseline
+        assertThat(kinds.stream().filter("routed_model"::equals)).hasSize(5);
+        JsonNode interpolation = outputs.get(7);
+        assertThat(interpolation.path("alpha_curve")).hasSize(11);
+        JsonNode routing = outputs.get(9);
+        assertThat(routing.path("router_fit").path("steps").asInt()).isEqualTo(20);
+
+        String merged = outputs.get(0).path("checkpoint_id").asText();
+        JsonNode checkpoint = json(get("/checkpoints/" + merged));
+        assertThat(checkpoint.path("producing_job_id").asText()).isEqualTo(id);
+        assertThat(checkpoint.path("parent_id").asText()).isEqualTo(base);
+        assertThat(getBytes("/checkpoints/" + merged + "/model.safetensors").statusCode()).isEqualTo(200);
+
+        String routed = routing.path("routed_model_id").asText();
+        JsonNode model = json(get("/routed-models/" + routed));
+        assertThat(model.path("kind").asText()).isEqualTo("layer_routing");
+        assertThat(model.path("expert_ids")).hasSize(2);
+        assertThat(getBytes("/routed-models/" + routed + "/router.safetensors").statusCode()).isEqualTo(200);
+        assertThat(json(get("/routed-models/" + routed + "/description.json")).path("experts")).hasSize(2);
+        assertThat(get("/routed-models/" + interpolation.path("routed_model_id").asText() + "/router.safetensors")
+                .statusCode()).isEqualTo(404);
+
+        List<String> series = new ArrayList<>();
+        json(get("/jobs/" + id + "/losses")).path("series").forEach(s -> series.add(s.path("name").asText()));
+        assertThat(series).contains("layer_routing/router_train", "layer_routing/router_validation",
+                "activation_interpolation/alpha", "baseline/train");
+
+        // An expert a routed model runs cannot be deleted from under it.
+        HttpResponse<String> refused = delete("/checkpoints/" + expertA);
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body()).contains(routed);
+    }
+
+    @Test
+    void linearWithAllWeightOnTheFirstExpertIsThatExpert() {
+        JsonNode job = run("""
+                {"type": "merge", "spec": {"expert_ids": ["%s", "%s"], %s,
+                  "methods": [{"method": "linear", "parameters": {"normalize": true},
+                               "model_parameters": [{"weight": 1}, {"weight": 0}]}]}}""".formatted(expertA, expertB,
+                evaluation()));
+        JsonNode rows = json(get("/jobs/" + job.path("id").asText() + "/results")).path("rows");
+        Map<String, Double> expert = new HashMap<>();
+        Map<String, Double> linear = new HashMap<>();
+        for (JsonNode row : rows) {
+            (row.path("label").asText().equals("expert 0") ? expert : row.path("method").asText().equals("linear")
+                    ? linear : new HashMap<String, Double>()).put(row.path("dataset_id").asText(), row.path("loss").asDouble());
+        }
+        assertThat(linear).isEqualTo(expert);
+    }
+
+    @Test
+    void aMergekitYamlMergeEqualsTheSameMergeSentAsJson() {
+        String yaml = """
+                merge_method: ties
+                base_model: merge-base
+                models:
+                  - model: %s
+                    parameters: {weight: 0.7, density: 0.6}
+                  - model: %s
+                    parameters: {weight: 0.3, density: [0.4, 0.8]}
+                parameters:
+                  normalize: true
+                  lambda: 1.2
+                dtype: float32
+                """.formatted(expertA, expertB);
+        HttpResponse<String> created = send(HttpRequest.newBuilder(uri("/jobs?eval_dataset_id=" + textA))
+                .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(yaml)));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode fromYaml = await(json(created).path("id").asText());
+
+        JsonNode fromJson = run("""
+                {"type": "merge", "spec": {"base_checkpoint_id": "%s", "expert_ids": ["%s", "%s"],
+                  "eval_dataset_ids": ["%s"],
+                  "methods": [{"method": "ties", "parameters": {"normalize": true, "lambda": 1.2},
+                    "model_parameters": [{"weight": 0.7, "density": 0.6}, {"weight": 0.3, "density": [0.4, 0.8]}]}]}}"""
+                .formatted(base, expertA, expertB, textA));
+        String yamlOutput = fromYaml.path("result").path("outputs").get(0).path("checkpoint_id").asText();
+        String jsonOutput = fromJson.path("result").path("outputs").get(0).path("checkpoint_id").asText();
+        assertThat(yamlOutput).isNotEqualTo(jsonOutput);
+        assertThat(json(get("/checkpoints/" + yamlOutput)).path("sha256").asText())
+                .isEqualTo(json(get("/checkpoints/" + jsonOutput)).path("sha256").asText());
+
+        HttpResponse<String> unsupported = send(HttpRequest.newBuilder(uri("/jobs?eval_dataset_id=" + textA))
+                .header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(yaml + "tokenizer_source: union\n")));
+        assertThat(unsupported.statusCode()).isEqualTo(422);
+        assertThat(unsupported.body()).contains("tokenizer_source");
+        HttpResponse<String> unknownModel = send(HttpRequest.newBuilder(uri("/jobs?eval_dataset_id=" + textA))
+                .header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(yaml.replace("merge-base", "no-such-model"))));
+        assertThat(unknownModel.statusCode()).isEqualTo(422);
+        assertThat(unknownModel.body()).contains("base_model").contains("no-such-model");
+    }
+
+    @Test
+    void badMergesAre422sNamingWhatIsWrongAndQueueNothing() {
+        int before = jdbc.queryForObject("select count(*) from job", Integer.class);
+        String experts = "\"expert_ids\": [\"" + expertA + "\", \"" + expertB + "\"], " + evaluation();
+        assertRejected("{\"method\": \"frankenmerge\", " + experts + "}", "method");
+        assertRejected("{\"method\": \"ties\", \"parameters\": {\"density\": 1.5}, \"base_checkpoint_id\": \"" + base
+                + "\", " + experts + "}", "parameters.density");
+        assertRejected("{\"method\": \"slerp\", \"parameters\": {\"t\": 2}, " + experts + "}", "parameters.t");
+        assertRejected("{\"method\": \"ties\", \"parameters\": {\"density\": 0.5}, " + experts + "}", "base_checkpoint_id");
+        assertRejected("{\"method\": \"multi_layer_routing\", \"parameters\": {\"span\": 3}, \"adaptation_dataset_id\": \""
+                + mixed + "\", " + experts + "}", "parameters.span");
+        assertRejected("{\"method\": \"layer_routing\", " + experts + "}", "adaptation_dataset_id");
+        assertRejected("{\"method\": \"layer_routing\", \"parameters\": {\"include_base\": true}, \"adaptation_dataset_id\": \""
+                + mixed + "\", " + experts + "}", "parameters.include_base");
+        assertRejected("{\"method\": \"activation_interpolation\", \"expert_ids\": [\"" + expertA + "\", \"" + expertB
+                + "\", \"" + base + "\"], \"adaptation_dataset_id\": \"" + mixed + "\", " + evaluation() + "}", "expert_ids");
+        assertRejected("{\"method\": \"linear\", \"parameters\": {\"weight\": 1, \"colour\": 1}, " + experts + "}",
+                "parameters.colour");
+
+        TinyGpt2 narrow = new TinyGpt2().vocab(50257).seed(3);
+        String other = upload(narrow, "narrow");
+        assertRejected("{\"method\": \"linear\", \"parameters\": {\"weight\": 1}, \"expert_ids\": [\"" + expertA + "\", \"" + other + "\"], "
+                + evaluation() + "}", "expert_ids[1]");
+        TinyGpt2 stranger = new TinyGpt2().vocab(50257).seed(99);
+        stranger.nEmbd = 16;
+        stranger.nPositions = 32;
+        String unrelated = upload(stranger, "unrelated");
+        JsonNode problem = assertRejected("{\"method\": \"task_arithmetic\", \"parameters\": {\"weight\": 1}, "
+                + "\"base_checkpoint_id\": \"" + base
+                + "\", \"expert_ids\": [\"" + expertA + "\", \"" + unrelated + "\"], " + evaluation() + "}", "expert_ids[1]");
+        assertThat(problem.path("detail").asText()).containsPattern("(wte|wpe|h\\.\\d+\\.(ln_|attn)|ln_f)");
+        assertThat(jdbc.queryForObject("select count(*) from job", Integer.class)).isEqualTo(before);
+    }
+
+    private JsonNode assertRejected(String spec, String field) {
+        HttpResponse<String> response = postJson("/jobs", "{\"type\": \"merge\", \"spec\": " + spec + "}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+        JsonNode problem = json(response);
+        List<String> fields = new ArrayList<>();
+        problem.path("errors").forEach(e -> fields.add(e.path("field").asText()));
+        assertThat(fields).as(response.body()).contains("spec." + field);
+        return problem;
+    }
+}
