@@ -53,9 +53,6 @@ final class SingleRouter implements Mixture {
             public NDArray mlp(int layer, NDArray residual, NDArray normed) {
                 if (layer == 0) {
                     weights = router.weights(normed, topK);                                        // [B, T, M]
-                    // Layer 0's block manager closes when its block ends; the weights serve every layer of
-                    // the pass, so they belong to the forward pass's manager (the block's parent).
-                    weights.attach(normed.getManager().getParentManager());
                 }
                 return Mixture.mix(expertsAt(layer), weights, normed);
             }
