@@ -6,29 +6,23 @@ import java.util.UUID;
 
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
-import jakarta.persistence.Id;
-import jakarta.persistence.PostLoad;
-import jakarta.persistence.PostPersist;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
 
+import dev.consort.database.AssignedIdEntity;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
-import org.springframework.data.domain.Persistable;
 
 import dev.consort.engine.Gpt2Config;
 
 /**
  * A stored GPT-2 checkpoint: its config.json (exact text), the architecture read from it, and the
  * sha256 of its model.safetensors blob. Immutable once stored; its ids are assigned here (UUIDv7), so
- * {@link Persistable} tells Spring Data to insert rather than merge.
+ * {@link AssignedIdEntity} tells Spring Data to insert rather than merge.
  */
 @Entity
 @Table(name = "checkpoint")
-public class Checkpoint implements Persistable<UUID> {
+public class Checkpoint extends AssignedIdEntity {
 
-    @Id
-    private UUID id;
 
     private String name;
 
@@ -78,14 +72,16 @@ public class Checkpoint implements Persistable<UUID> {
     @Column(name = "created_at", nullable = false)
     private Instant createdAt;
 
-    @Transient
-    private boolean isNew;
+    /** The tenant whose API keys see it. */
+    @Column(nullable = false, updatable = false)
+    private String tenant;
+
 
     protected Checkpoint() {}
 
     Checkpoint(UUID id, String name, String configJson, Gpt2Config config, long parameterCount, String dtype,
-            String weightsSha256, long weightsBytes, CheckpointProvenance provenance) {
-        this.id = id;
+            String weightsSha256, long weightsBytes, CheckpointProvenance provenance, String tenant) {
+        super(id);
         this.name = name;
         this.configJson = configJson;
         this.nLayer = config.nLayer();
@@ -104,27 +100,14 @@ public class Checkpoint implements Persistable<UUID> {
         this.best = provenance.best();
         // PostgreSQL keeps microseconds: truncate so the view right after insert equals a later read.
         this.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        this.isNew = true;
+        this.tenant = tenant;
     }
 
-    @PostLoad
-    @PostPersist
-    void markStored() {
-        isNew = false;
-    }
 
-    @Override
-    public UUID getId() {
-        return id;
-    }
 
-    @Override
-    public boolean isNew() {
-        return isNew;
-    }
 
     public UUID id() {
-        return id;
+        return getId();
     }
 
     public String name() {
@@ -193,5 +176,9 @@ public class Checkpoint implements Persistable<UUID> {
 
     public Instant createdAt() {
         return createdAt;
+    }
+
+    public String tenant() {
+        return tenant;
     }
 }

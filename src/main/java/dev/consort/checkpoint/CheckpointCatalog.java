@@ -1,6 +1,7 @@
 package dev.consort.checkpoint;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.data.domain.Limit;
@@ -13,6 +14,7 @@ import dev.consort.checkpoint.CheckpointValidator.ValidCheckpoint;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
 import dev.consort.storage.StagedBlob;
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
@@ -40,29 +42,52 @@ public class CheckpointCatalog {
     /** Stores a validated checkpoint and publishes its staged weights, all or nothing. */
     @Transactional
     Checkpoint store(ValidCheckpoint valid, StagedBlob weights, String name, CheckpointProvenance provenance) {
-        if (provenance.parentId() != null && !repository.existsById(provenance.parentId())) {
+        if (provenance.parentId() != null
+                && repository.findById(provenance.parentId()).filter(c -> CurrentTenant.allows(c.tenant())).isEmpty()) {
             throw ApiProblem.invalidField("parent_id", "no checkpoint with id " + provenance.parentId());
         }
         Checkpoint checkpoint = new Checkpoint(TimeOrderedIds.next(), name, valid.config().json(),
                 valid.config().config(), valid.weights().parameterCount(), valid.dtype(), weights.sha256(),
-                weights.size(), provenance);
+                weights.size(), provenance, tenantFor(provenance));
         // Flush before publishing the file, so a failing insert leaves no published blob behind.
         repository.saveAndFlush(checkpoint);
         blobs.attach(weights, OWNER_KIND, checkpoint.id(), WEIGHTS_ROLE);
         return checkpoint;
     }
 
+    /** A job's output belongs to the job's tenant (workers serve no request); an upload to the uploader's. */
+    private String tenantFor(CheckpointProvenance provenance) {
+        if (provenance.producingJobId() != null) {
+            List<String> tenant = jdbc.queryForList("select tenant from job where id = ?", String.class,
+                    provenance.producingJobId());
+            if (!tenant.isEmpty()) {
+                return tenant.get(0);
+            }
+        }
+        return CurrentTenant.orDefault();
+    }
+
+    /** The checkpoint, if the current request's tenant may see it (a worker may see any). */
     @Transactional(readOnly = true)
     public Checkpoint find(UUID id) {
-        return repository.findById(id).orElseThrow(() -> ApiProblem.notFound("checkpoint", id));
+        return repository.findById(id).filter(c -> CurrentTenant.allows(c.tenant()))
+                .orElseThrow(() -> ApiProblem.notFound("checkpoint", id));
     }
 
     /** Newest first; {@code after} is the last id of the previous page. */
     @Transactional(readOnly = true)
     public CursorPage<CheckpointView> page(UUID after, int limit) {
-        List<Checkpoint> rows = after == null
-                ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
-                : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        String tenant = CurrentTenant.get().orElse(null);
+        List<Checkpoint> rows;
+        if (tenant != null) {
+            rows = after == null
+                    ? repository.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
+                    : repository.findByTenantAndIdLessThanOrderByIdDesc(tenant, after, Limit.of(limit + 1));
+        } else {
+            rows = after == null
+                    ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
+                    : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        }
         return CursorPage.of(rows, limit, CheckpointView::of, c -> c.id().toString());
     }
 
@@ -72,7 +97,8 @@ public class CheckpointCatalog {
      */
     @Transactional
     public void delete(UUID id) {
-        Checkpoint checkpoint = repository.findForUpdate(id).orElseThrow(() -> ApiProblem.notFound("checkpoint", id));
+        Checkpoint checkpoint = repository.findForUpdate(id).filter(c -> CurrentTenant.allows(c.tenant()))
+                .orElseThrow(() -> ApiProblem.notFound("checkpoint", id));
         List<ApiProblem.FieldError> users = jdbc.query("""
                 select distinct j.id, j.status from job_input i join job j on j.id = i.job_id
                 where i.input_id = ? and j.status in ('queued', 'running', 'cancelling')
@@ -85,7 +111,33 @@ public class CheckpointCatalog {
                     + users.stream().map(ApiProblem.FieldError::field).toList()
                     + "; cancel them or wait until they finish", users);
         }
+        List<String> routedModels = jdbc.queryForList("""
+                select distinct routed_model_id::text from routed_model_expert where checkpoint_id = ?
+                union select id::text from routed_model where shared_checkpoint_id = ?""", String.class, id, id);
+        if (!routedModels.isEmpty()) {
+            throw new ApiProblem(HttpStatus.CONFLICT, ProblemType.IN_USE, "Checkpoint " + id + " is part of "
+                    + routedModels.size() + " routed model(s) " + routedModels + "; delete them first",
+                    routedModels.stream().map(r -> new ApiProblem.FieldError(r, "routed model uses it")).toList());
+        }
         blobs.detachAll(OWNER_KIND, id);
         repository.delete(checkpoint);
+    }
+
+    /** The checkpoint {@code jobId} saved at {@code step}, if any. */
+    @Transactional(readOnly = true)
+    public Optional<Checkpoint> findProduced(UUID jobId, long step) {
+        return repository.findFirstByProducingJobIdAndStep(jobId, step);
+    }
+
+    /** The checkpoints {@code jobId} produced, by step. */
+    @Transactional(readOnly = true)
+    public List<Checkpoint> produced(UUID jobId) {
+        return repository.findByProducingJobIdOrderByStep(jobId);
+    }
+
+    /** Marks {@code best} as the best of the checkpoints {@code jobId} produced, and no other. */
+    @Transactional
+    public void markBest(UUID jobId, UUID best) {
+        jdbc.update("update checkpoint set best = (id = ?) where producing_job_id = ?", best, jobId);
     }
 }

@@ -19,6 +19,17 @@ interface CheckpointRepository extends JpaRepository<Checkpoint, UUID> {
     /** The checkpoints created before {@code after}, newest first. */
     List<Checkpoint> findByIdLessThanOrderByIdDesc(UUID after, Limit limit);
 
+    /** The checkpoint a job saved at a training step, if it did (a resumed job must not save it twice). */
+    Optional<Checkpoint> findFirstByProducingJobIdAndStep(UUID producingJobId, Long step);
+
+    List<Checkpoint> findByProducingJobIdOrderByStep(UUID producingJobId);
+
+    /** One tenant's newest checkpoints first. */
+    List<Checkpoint> findByTenantOrderByIdDesc(String tenant, Limit limit);
+
+    /** One tenant's checkpoints created before {@code after}, newest first. */
+    List<Checkpoint> findByTenantAndIdLessThanOrderByIdDesc(String tenant, UUID after, Limit limit);
+
     /** Locks the row, so a job cannot start using the checkpoint while it is being deleted. */
     @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select c from Checkpoint c where c.id = :id")

@@ -17,6 +17,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import dev.consort.web.ApiProblem;
+import tools.jackson.databind.JsonNode;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
 import io.swagger.v3.oas.annotations.Operation;
@@ -123,6 +124,23 @@ class JobController {
     LossCurves losses(@PathVariable UUID id, @RequestParam(required = false) String series) {
         requireJob(id);
         return jobs.losses(id, series);
+    }
+
+    @Operation(operationId = "getJobResults", summary = "A job's results table",
+            description = "The rows of an evaluate or merge job (model, dataset, loss, tokens, ...), once it succeeded.")
+    @GetMapping(path = "/{id}/results", produces = MediaType.APPLICATION_JSON_VALUE)
+    JobResults results(@PathVariable UUID id) {
+        JobView job = jobs.find(id).orElseThrow(() -> ApiProblem.notFound("job", id));
+        JsonNode rows = job.result() == null ? null : job.result().get("rows");
+        if (!JobStatus.SUCCEEDED.value().equals(job.status())) {
+            throw new ApiProblem(HttpStatus.CONFLICT, ProblemType.CONFLICT, "Job " + id + " is " + job.status()
+                    + "; its results appear when it has succeeded");
+        }
+        if (rows == null || !rows.isArray()) {
+            throw new ApiProblem(HttpStatus.NOT_FOUND, ProblemType.NOT_FOUND,
+                    "A " + job.type() + " job has no results table; see its result and loss curves");
+        }
+        return new JobResults(id, job.type(), rows);
     }
 
     private void requireJob(UUID id) {

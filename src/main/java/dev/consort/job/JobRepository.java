@@ -15,6 +15,7 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Repository;
 
 import dev.consort.job.spec.InputRef;
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -22,7 +23,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Jobs, their events and loss points in PostgreSQL. The job table is also the queue, whose writes are
  * fenced SQL statements ({@link dev.consort.worker.JobQueue}); this repository speaks SQL too so both
- * see the same rows the same way.
+ * see the same rows the same way. Reads and cancels see only the current request's tenant
+ * ({@link CurrentTenant}); threads that serve no request see every job.
  */
 @Repository
 public class JobRepository {
@@ -37,35 +39,41 @@ public class JobRepository {
         this.jobRow = this::mapJob;
     }
 
-    /** A new queued job, the inputs it reads and its first event; call inside a transaction. */
-    public void insert(UUID id, String type, String name, String deviceClass, int priority, int maxAttempts,
-            String specJson, String idempotencyKey, String requestHash, List<InputRef> inputs) {
+    /**
+     * A new queued job of {@code tenant}, the inputs it reads (which must be the tenant's) and its first
+     * event; call inside a transaction.
+     */
+    public void insert(String tenant, UUID id, String type, String name, String deviceClass, int priority,
+            int maxAttempts, String specJson, String idempotencyKey, String requestHash, List<InputRef> inputs) {
         jdbc.update("""
-                insert into job (id, type, name, status, spec, device_class, priority, max_attempts,
+                insert into job (id, tenant, type, name, status, spec, device_class, priority, max_attempts,
                                  idempotency_key, request_hash)
-                values (?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?)""",
-                id, type, name, specJson, deviceClass, priority, maxAttempts, idempotencyKey, requestHash);
+                values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?)""",
+                id, tenant, type, name, specJson, deviceClass, priority, maxAttempts, idempotencyKey, requestHash);
         for (InputRef input : inputs) {
             // Share-lock the input so a concurrent delete (which locks it for update) waits for us, then
             // sees our job_input row and refuses; if it won the race, the input is gone and so is the job.
-            if (jdbc.queryForList("select 1 from " + input.kind().table() + " where id = ? for share", input.id()).isEmpty()) {
+            if (jdbc.queryForList("select 1 from " + input.kind().table() + " where id = ? and tenant = ? for share",
+                    input.id(), tenant).isEmpty()) {
                 throw ApiProblem.invalidField("spec." + input.field(), "no " + input.kind().label() + " with id " + input.id());
             }
             jdbc.update("""
                     insert into job_input (job_id, input_kind, input_id) values (?, ?, ?)
-                    on conflict do nothing""", id, input.kind().label(), input.id());
+                    on conflict do nothing""", id, input.kind().column(), input.id());
         }
         jdbc.update("insert into job_event (job_id, kind, message) values (?, 'queued', ?)", id, "job queued");
     }
 
     public Optional<JobView> find(UUID id) {
-        return jdbc.query("select * from job where id = ?", jobRow, id).stream().findFirst();
+        String tenant = CurrentTenant.get().orElse(null);
+        return jdbc.query("select * from job where id = ? and (?::text is null or tenant = ?)", jobRow, id, tenant, tenant)
+                .stream().findFirst();
     }
 
-    /** The id and request hash of the job created with this idempotency key, if any. */
-    public Optional<Map.Entry<UUID, String>> findByIdempotencyKey(String key) {
-        return jdbc.query("select id, request_hash from job where idempotency_key = ?",
-                (rs, i) -> Map.entry(rs.getObject("id", UUID.class), rs.getString("request_hash")), key)
+    /** The id and request hash of the tenant's job created with this idempotency key, if any. */
+    public Optional<Map.Entry<UUID, String>> findByIdempotencyKey(String tenant, String key) {
+        return jdbc.query("select id, request_hash from job where tenant = ? and idempotency_key = ?",
+                (rs, i) -> Map.entry(rs.getObject("id", UUID.class), rs.getString("request_hash")), tenant, key)
                 .stream().findFirst();
     }
 
@@ -73,6 +81,10 @@ public class JobRepository {
     public List<JobView> list(JobStatus status, String type, UUID after, int limit) {
         StringBuilder sql = new StringBuilder("select * from job where true");
         List<Object> args = new ArrayList<>();
+        CurrentTenant.get().ifPresent(tenant -> {
+            sql.append(" and tenant = ?");
+            args.add(tenant);
+        });
         if (status != null) {
             sql.append(" and status = ?");
             args.add(status.value());
@@ -119,13 +131,14 @@ public class JobRepository {
      * is unknown.
      */
     public Optional<JobStatus> requestCancel(UUID id) {
+        String tenant = CurrentTenant.get().orElse(null);
         List<String> updated = jdbc.queryForList("""
                 update job set
                     status = case when status = 'queued' then 'cancelled' else 'cancelling' end,
                     finished_at = case when status = 'queued' then now() end,
                     cancel_requested = true, updated_at = now()
-                where id = ? and status in ('queued', 'running')
-                returning status""", String.class, id);
+                where id = ? and status in ('queued', 'running') and (?::text is null or tenant = ?)
+                returning status""", String.class, id, tenant, tenant);
         if (!updated.isEmpty()) {
             String status = updated.get(0);
             jdbc.update("insert into job_event (job_id, kind, message) values (?, ?, ?)", id,
@@ -133,8 +146,8 @@ public class JobRepository {
                     "cancelled".equals(status) ? "cancelled before it started" : "cancellation requested");
             return JobStatus.parse(status);
         }
-        return jdbc.queryForList("select status from job where id = ?", String.class, id).stream()
-                .findFirst().flatMap(JobStatus::parse);
+        return jdbc.queryForList("select status from job where id = ? and (?::text is null or tenant = ?)",
+                String.class, id, tenant, tenant).stream().findFirst().flatMap(JobStatus::parse);
     }
 
     private JobView mapJob(ResultSet rs, int row) throws SQLException {

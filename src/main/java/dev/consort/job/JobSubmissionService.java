@@ -22,7 +22,9 @@ import dev.consort.ConsortProperties;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
+import dev.consort.worker.JobHandler;
 import dev.consort.web.ApiProblem.FieldError;
 import dev.consort.web.ProblemType;
 import jakarta.validation.ConstraintViolation;
@@ -34,8 +36,8 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Validates a job submission completely before anything is stored — type, spec fields, referenced
- * ids, device, handler availability — then queues it, honouring an {@code Idempotency-Key}.
+ * Validates a job submission completely before anything is stored — type and its handler, spec
+ * fields, referenced ids, device — then queues it, honouring an {@code Idempotency-Key}.
  */
 @Service
 public class JobSubmissionService {
@@ -74,22 +76,23 @@ public class JobSubmissionService {
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200)) {
             throw ApiProblem.badRequest("Idempotency-Key", "must be 1 to 200 characters");
         }
+        String tenant = CurrentTenant.orDefault();
         String requestHash = sha256(canonical(json.valueToTree(submission)));
         if (idempotencyKey != null) {
-            var existing = replay(idempotencyKey, requestHash);
+            var existing = replay(tenant, idempotencyKey, requestHash);
             if (existing != null) {
                 return existing;
             }
         }
-        Validated validated = validate(submission);
+        Validated validated = validate(submission, tenant);
         UUID id = TimeOrderedIds.next();
         try {
-            tx.executeWithoutResult(t -> jobs.insert(id, submission.type(), submission.name(), validated.deviceClass(),
+            tx.executeWithoutResult(t -> jobs.insert(tenant, id, submission.type(), submission.name(), validated.deviceClass(),
                     validated.priority(), validated.maxAttempts(), json.writeValueAsString(submission.spec()),
                     idempotencyKey, requestHash, validated.spec().inputs()));
         } catch (DuplicateKeyException raced) {
             // Another request with the same key won the race; answer as its replay.
-            var existing = replay(idempotencyKey, requestHash);
+            var existing = replay(tenant, idempotencyKey, requestHash);
             if (existing != null) {
                 return existing;
             }
@@ -98,8 +101,8 @@ public class JobSubmissionService {
         return new Submitted(jobs.find(id).orElseThrow(), false);
     }
 
-    private Submitted replay(String idempotencyKey, String requestHash) {
-        var existing = jobs.findByIdempotencyKey(idempotencyKey);
+    private Submitted replay(String tenant, String idempotencyKey, String requestHash) {
+        var existing = jobs.findByIdempotencyKey(tenant, idempotencyKey);
         if (existing.isEmpty()) {
             return null;
         }
@@ -113,13 +116,19 @@ public class JobSubmissionService {
 
     private record Validated(JobSpec spec, String deviceClass, int priority, int maxAttempts) {}
 
-    private Validated validate(JobSubmission submission) {
+    private Validated validate(JobSubmission submission, String tenant) {
         String type = submission.type();
         if (type == null || type.isBlank()) {
             throw ApiProblem.invalidField("type", "is required; one of " + types.known());
         }
         Class<? extends JobSpec> specType = types.specType(type).orElseThrow(() ->
                 ApiProblem.invalidField("type", "unknown job type '" + type + "'; one of " + types.known()));
+        if (!types.hasHandler(type)) {
+            throw new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.UNSUPPORTED_JOB_TYPE,
+                    "Job type '" + type + "' is part of the API, but this version of Consort has no handler for it "
+                            + "yet; job types it runs: " + types.runnable(),
+                    List.of(new FieldError("type", "no handler for '" + type + "' yet")));
+        }
 
         List<FieldError> errors = new ArrayList<>();
         if (submission.name() != null && submission.name().length() > 200) {
@@ -145,23 +154,26 @@ public class JobSubmissionService {
             spec.crossFieldErrors().forEach(e -> errors.add(new FieldError("spec." + e.field(), e.message())));
             if (errors.isEmpty()) {
                 for (InputRef ref : spec.inputs()) {
-                    if (!exists(ref)) {
+                    if (!exists(ref, tenant)) {
                         errors.add(new FieldError("spec." + ref.field(), "no " + ref.kind().label() + " with id " + ref.id()));
                     }
                 }
             }
         }
+        if (errors.isEmpty()) {
+            handlerChecks(type, spec).forEach(e -> errors.add(new FieldError("spec." + e.field(), e.message())));
+        }
         if (!errors.isEmpty()) {
             errors.sort((a, b) -> a.field().compareTo(b.field()));
             throw ApiProblem.invalid(errors);
         }
-        if (!types.hasHandler(type)) {
-            throw new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.UNSUPPORTED_JOB_TYPE,
-                    "Job type '" + type + "' is known and the spec is valid, but this version of Consort has no "
-                            + "handler for it yet",
-                    List.of(new FieldError("type", "no handler for '" + type + "' yet")));
-        }
         return new Validated(spec, device, priority, maxAttempts);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private List<FieldError> handlerChecks(String type, JobSpec spec) {
+        JobHandler handler = types.handler(type).orElseThrow();
+        return handler.validate(spec);
     }
 
     private JobSpec bindSpec(JsonNode spec, Class<? extends JobSpec> specType, List<FieldError> errors) {
@@ -202,9 +214,10 @@ public class JobSubmissionService {
         return newline > 0 ? message.substring(0, newline) : message;
     }
 
-    private boolean exists(InputRef ref) {
-        Boolean found = jdbc.queryForObject("select exists (select 1 from " + ref.kind().table() + " where id = ?)",
-                Boolean.class, ref.id());
+    /** Inputs are looked up within the submitter's tenant: another tenant's id names nothing. */
+    private boolean exists(InputRef ref, String tenant) {
+        Boolean found = jdbc.queryForObject("select exists (select 1 from " + ref.kind().table()
+                + " where id = ? and tenant = ?)", Boolean.class, ref.id(), tenant);
         return Boolean.TRUE.equals(found);
     }
 

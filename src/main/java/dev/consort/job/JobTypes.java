@@ -49,6 +49,15 @@ public class JobTypes {
         return handlers.find(type).isPresent();
     }
 
+    public Optional<JobHandler<?>> handler(String type) {
+        return handlers.find(type);
+    }
+
+    /** The known types this build has a handler for. */
+    public Set<String> runnable() {
+        return new TreeSet<>(handlers.all().keySet());
+    }
+
     public Set<String> known() {
         return new TreeSet<>(specs.keySet());
     }

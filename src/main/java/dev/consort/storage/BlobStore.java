@@ -2,7 +2,9 @@ package dev.consort.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Content-addressed storage of large immutable bytes (weights, token files, training state).
@@ -12,6 +14,17 @@ import java.util.Set;
  */
 public interface BlobStore {
 
+    /** What a blob id is: a lower-case hex sha256. */
+    Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** Refuses anything but a blob id, so no id can name a path or key outside the store. */
+    static String requireSha256(String sha256) {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("not a sha256: " + sha256);
+        }
+        return sha256;
+    }
+
     /** Streams {@code in} to a private temporary file, hashing it on the way; nothing is published. */
     StagedBlob stage(InputStream in) throws IOException;
 
@@ -19,6 +32,12 @@ public interface BlobStore {
     void publish(StagedBlob staged) throws IOException;
 
     InputStream open(String sha256) throws IOException;
+
+    /**
+     * A local file holding the blob, for readers that memory-map (the engine). The filesystem store
+     * returns the blob itself; a remote store would return a cached copy. Never write to it.
+     */
+    Path localCopy(String sha256) throws IOException;
 
     boolean exists(String sha256);
 

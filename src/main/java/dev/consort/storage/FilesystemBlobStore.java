@@ -2,21 +2,14 @@ package dev.consort.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -25,32 +18,18 @@ import java.util.stream.Stream;
  */
 public class FilesystemBlobStore implements BlobStore {
 
-    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-
     private final Path objects;
-    private final Path staging;
+    private final BlobStaging staging;
 
     public FilesystemBlobStore(Path root) throws IOException {
         this.objects = root.resolve("sha256").toAbsolutePath();
-        this.staging = root.resolve("staging").toAbsolutePath();
+        this.staging = new BlobStaging(root.resolve("staging"));
         Files.createDirectories(objects);
-        Files.createDirectories(staging);
     }
 
     @Override
     public StagedBlob stage(InputStream in) throws IOException {
-        Path tmp = Files.createTempFile(staging, "upload-", ".part");
-        try {
-            MessageDigest digest = sha256Digest();
-            long size;
-            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), digest)) {
-                size = in.transferTo(out);
-            }
-            return new StagedBlob(tmp, HexFormat.of().formatHex(digest.digest()), size);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
+        return staging.stage(in);
     }
 
     @Override
@@ -73,6 +52,15 @@ public class FilesystemBlobStore implements BlobStore {
     @Override
     public InputStream open(String sha256) throws IOException {
         return Files.newInputStream(pathOf(sha256));
+    }
+
+    @Override
+    public Path localCopy(String sha256) throws IOException {
+        Path path = pathOf(sha256);
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "blob " + sha256 + " is missing");
+        }
+        return path;
     }
 
     @Override
@@ -102,20 +90,7 @@ public class FilesystemBlobStore implements BlobStore {
 
     @Override
     public int purgeStaleStaging(long olderThanMillis) throws IOException {
-        long cutoff = System.currentTimeMillis() - olderThanMillis;
-        int purged = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(staging)) {
-            for (Path file : files) {
-                try {
-                    if (Files.getLastModifiedTime(file).toMillis() < cutoff && Files.deleteIfExists(file)) {
-                        purged++;
-                    }
-                } catch (NoSuchFileException ignored) {
-                    // published or purged concurrently
-                }
-            }
-        }
-        return purged;
+        return staging.purgeOlderThan(olderThanMillis);
     }
 
     private static boolean modifiedBefore(Path file, long cutoffMillis) {
@@ -128,17 +103,7 @@ public class FilesystemBlobStore implements BlobStore {
 
     /** The file of a blob; only for stores that are files (the engine memory-maps weights). */
     public Path pathOf(String sha256) {
-        if (!SHA256.matcher(sha256).matches()) {
-            throw new IllegalArgumentException("not a sha256: " + sha256);
-        }
+        BlobStore.requireSha256(sha256);
         return objects.resolve(sha256.substring(0, 2)).resolve(sha256);
-    }
-
-    static MessageDigest sha256Digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JVM lacks SHA-256", e);
-        }
     }
 }

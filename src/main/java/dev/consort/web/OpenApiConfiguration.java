@@ -17,6 +17,7 @@ import dev.consort.job.spec.MergeSpec;
 import dev.consort.job.spec.PretrainSpec;
 import dev.consort.job.spec.SweepSpec;
 import io.swagger.v3.core.converter.ModelConverters;
+import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.info.License;
@@ -27,6 +28,8 @@ import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
 import io.swagger.v3.oas.models.servers.Server;
 import tools.jackson.databind.JsonNode;
 
@@ -36,6 +39,8 @@ import tools.jackson.databind.JsonNode;
  */
 @Configuration(proxyBeanMethods = false)
 class OpenApiConfiguration {
+
+    private static final String API_KEY = "apiKey";
 
     /** The job spec records, documented as the alternatives of {@code JobSubmission.spec}. */
     private static final List<Class<?>> JOB_SPECS = List.of(PretrainSpec.class, FinetuneSpec.class,
@@ -60,7 +65,12 @@ class OpenApiConfiguration {
                                 launch pretrain, finetune, evaluate, merge, CKA and sweep jobs, and follow their \
                                 events and loss curves. Errors are RFC 9457 problem+json.""")
                         .license(new License().name("Apache-2.0")))
-                .servers(List.of(new Server().url("/")));
+                .servers(List.of(new Server().url("/")))
+                .components(new Components().addSecuritySchemes(API_KEY, new SecurityScheme()
+                        .type(SecurityScheme.Type.HTTP).scheme("bearer")
+                        .description("A tenant's API key (the admin key for /admin/keys). Not needed when the "
+                                + "service runs without keys, on loopback only.")))
+                .addSecurityItem(new SecurityRequirement().addList(API_KEY));
     }
 
     /** Adds the job spec schemas and the problem+json error responses every operation can give. */

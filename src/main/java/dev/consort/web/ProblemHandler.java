@@ -105,13 +105,17 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     static ProblemType typeFor(int status) {
         return switch (status) {
             case 400 -> ProblemType.BAD_REQUEST;
+            case 401 -> ProblemType.UNAUTHORIZED;
+            case 403 -> ProblemType.FORBIDDEN;
             case 404 -> ProblemType.NOT_FOUND;
             case 405 -> ProblemType.METHOD_NOT_ALLOWED;
             case 406 -> ProblemType.NOT_ACCEPTABLE;
             case 409 -> ProblemType.CONFLICT;
+            case 411 -> ProblemType.LENGTH_REQUIRED;
             case 413 -> ProblemType.PAYLOAD_TOO_LARGE;
             case 415 -> ProblemType.UNSUPPORTED_MEDIA_TYPE;
             case 422 -> ProblemType.VALIDATION_FAILED;
+            case 429 -> ProblemType.TOO_MANY_REQUESTS;
             case 503 -> ProblemType.SERVICE_UNAVAILABLE;
             default -> status >= 500 ? ProblemType.INTERNAL_ERROR : ProblemType.BAD_REQUEST;
         };

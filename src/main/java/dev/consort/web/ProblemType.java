@@ -11,13 +11,17 @@ public enum ProblemType {
     INVALID_DATASET("invalid-dataset", "Invalid dataset"),
     UNSUPPORTED_JOB_TYPE("unsupported-job-type", "Job type not supported"),
     IDEMPOTENCY_CONFLICT("idempotency-conflict", "Idempotency key reused with a different request"),
+    UNAUTHORIZED("unauthorized", "Unauthorized"),
+    FORBIDDEN("forbidden", "Forbidden"),
     NOT_FOUND("not-found", "Not found"),
     METHOD_NOT_ALLOWED("method-not-allowed", "Method not allowed"),
     NOT_ACCEPTABLE("not-acceptable", "Not acceptable"),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", "Unsupported media type"),
+    LENGTH_REQUIRED("length-required", "Length required"),
     PAYLOAD_TOO_LARGE("payload-too-large", "Payload too large"),
     IN_USE("in-use", "Resource in use"),
     CONFLICT("conflict", "Conflict"),
+    TOO_MANY_REQUESTS("too-many-requests", "Too many requests"),
     SERVICE_UNAVAILABLE("service-unavailable", "Service unavailable"),
     INTERNAL_ERROR("internal-error", "Internal error");
 

@@ -1,6 +1,9 @@
 package dev.consort.worker;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -25,6 +28,15 @@ public interface JobContext {
 
     /** Records one point of a loss curve; a step recorded twice (after a resume) keeps the last value. */
     void loss(String series, long step, long tokens, double value);
+
+    /**
+     * Saves the job's resumable state (replacing the previous one). A job requeued after its worker died
+     * gets it back from {@link #savedState()} on its next attempt.
+     */
+    void saveState(InputStream state) throws IOException;
+
+    /** The state saved by an earlier attempt of this job, if any; the caller closes the stream. */
+    Optional<InputStream> savedState();
 
     /** Throws {@link JobStoppedException} if the job was cancelled, its worker is stopping, or the lease is lost. */
     void checkCancelled();

@@ -1,6 +1,9 @@
 package dev.consort.worker;
 
+import java.util.List;
+
 import dev.consort.job.spec.JobSpec;
+import dev.consort.web.ApiProblem;
 
 /**
  * Runs jobs of one type. Handlers are Spring beans collected by {@link JobHandlerRegistry}; adding a
@@ -15,6 +18,15 @@ public interface JobHandler<S extends JobSpec> {
     String type();
 
     Class<S> specType();
+
+    /**
+     * Checks a submitted spec against what only the handler knows (a method registry, the shapes of the
+     * referenced checkpoints), after its fields and references passed; problems name spec fields
+     * relative to the spec (e.g. {@code methods[1].parameters.density}). Runs before anything is stored.
+     */
+    default List<ApiProblem.FieldError> validate(S spec) {
+        return List.of();
+    }
 
     /** Runs the job to completion and returns its result (serialised to JSON), or null for none. */
     Object run(S spec, JobContext context) throws Exception;

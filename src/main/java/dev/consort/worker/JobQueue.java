@@ -2,6 +2,7 @@ package dev.consort.worker;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -10,6 +11,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.consort.metrics.JobMetrics;
 
 /**
  * The {@code job} table used as a queue. Claims take the oldest queued job of the highest priority
@@ -27,10 +30,12 @@ public class JobQueue {
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
+    private final JobMetrics metrics;
 
-    public JobQueue(JdbcTemplate jdbc, TransactionTemplate tx) {
+    public JobQueue(JdbcTemplate jdbc, TransactionTemplate tx, JobMetrics metrics) {
         this.jdbc = jdbc;
         this.tx = tx;
+        this.metrics = metrics;
     }
 
     /** Claims the next queued job runnable on {@code deviceClass} (jobs asking for {@code any} included). */
@@ -91,19 +96,25 @@ public class JobQueue {
 
     /** Ends the job in a terminal state and releases the lease, with a closing event; false if the lease was lost. */
     public boolean finish(Lease lease, String status, String resultJson, String errorCode, String errorMessage) {
-        Boolean done = tx.execute(t -> {
-            int updated = jdbc.update("""
+        List<Map.Entry<String, Duration>> finished = tx.execute(t -> {
+            List<Map.Entry<String, Duration>> updated = jdbc.query("""
                     update job set status = ?, result = ?::jsonb, error_code = ?, error_message = ?,
                            lease_owner = null, lease_expires_at = null, finished_at = now(), updated_at = now()
-                    where id = ? and lease_owner = ? and status in ('running', 'cancelling')""",
+                    where id = ? and lease_owner = ? and status in ('running', 'cancelling')
+                    returning type, extract(epoch from now() - started_at) as seconds""",
+                    (rs, i) -> Map.entry(rs.getString("type"), Duration.ofNanos((long) (rs.getDouble("seconds") * 1e9))),
                     status, resultJson, errorCode, errorMessage, lease.jobId(), lease.owner());
-            if (updated == 1) {
+            if (updated.size() == 1) {
                 jdbc.update("insert into job_event (job_id, kind, message) values (?, ?, ?)", lease.jobId(), status,
                         errorMessage == null ? "job " + status : errorMessage);
             }
-            return updated == 1;
+            return updated;
         });
-        return Boolean.TRUE.equals(done);
+        if (finished == null || finished.isEmpty()) {
+            return false;
+        }
+        metrics.jobFinished(finished.get(0).getKey(), status, finished.get(0).getValue());
+        return true;
     }
 
     /** Puts a job we hold back in the queue without counting the attempt (the worker is shutting down). */
@@ -131,7 +142,7 @@ public class JobQueue {
      * @return how many jobs were touched
      */
     public int reapExpiredLeases() {
-        Integer reaped = tx.execute(t -> {
+        List<String[]> reaped = tx.execute(t -> {
             List<String[]> rows = jdbc.query("""
                     update job set
                         status = case when status = 'cancelling' then 'cancelled'
@@ -155,10 +166,11 @@ public class JobQueue {
                 jdbc.update("insert into job_event (job_id, kind, message) values (?::uuid, ?, ?)", row[0],
                         "queued".equals(row[1]) ? "requeued" : row[1], message);
             }
-            return rows.size();
+            return rows;
         });
-        int count = reaped == null ? 0 : reaped;
+        int count = reaped == null ? 0 : reaped.size();
         if (count > 0) {
+            reaped.forEach(row -> metrics.leaseExpired("queued".equals(row[1]) ? "requeued" : row[1], 1));
             log.info("Lease reaper handled {} expired job(s)", count);
         }
         return count;

@@ -1,6 +1,9 @@
 package dev.consort.worker;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import tools.jackson.databind.json.JsonMapper;
@@ -17,16 +20,18 @@ final class RunningJob implements JobContext {
     private final JobQueue queue;
     private final JsonMapper json;
     private final WorkerPool pool;
+    private final JobStateStore states;
 
     volatile boolean cancelRequested;
     volatile boolean leaseLost;
 
-    RunningJob(ClaimedJob claimed, String device, JobQueue queue, JsonMapper json, WorkerPool pool) {
+    RunningJob(ClaimedJob claimed, String device, JobQueue queue, JsonMapper json, WorkerPool pool, JobStateStore states) {
         this.claimed = claimed;
         this.device = device;
         this.queue = queue;
         this.json = json;
         this.pool = pool;
+        this.states = states;
     }
 
     Lease lease() {
@@ -66,6 +71,17 @@ final class RunningJob implements JobContext {
     public void loss(String series, long step, long tokens, double value) {
         ensureWritable();
         fenced(queue.recordLoss(lease(), series, step, tokens, value));
+    }
+
+    @Override
+    public void saveState(InputStream state) throws IOException {
+        ensureWritable();
+        fenced(states.save(lease(), state));
+    }
+
+    @Override
+    public Optional<InputStream> savedState() {
+        return states.load(jobId());
     }
 
     @Override

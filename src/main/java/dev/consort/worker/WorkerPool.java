@@ -32,18 +32,21 @@ public class WorkerPool implements AutoCloseable {
     private final JobQueue queue;
     private final JobHandlerRegistry handlers;
     private final JsonMapper json;
+    private final JobStateStore states;
     private final List<Thread> threads = new ArrayList<>();
     private final ScheduledExecutorService heartbeats;
 
     private volatile boolean stopping;
     private volatile boolean halted;
 
-    public WorkerPool(String name, WorkerSettings settings, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json) {
+    public WorkerPool(String name, WorkerSettings settings, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json,
+            JobStateStore states) {
         this.name = name;
         this.settings = settings;
         this.queue = queue;
         this.handlers = handlers;
         this.json = json;
+        this.states = states;
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name + "-heartbeat");
             t.setDaemon(true);
@@ -137,7 +140,7 @@ public class WorkerPool implements AutoCloseable {
     }
 
     private void execute(ClaimedJob claimed, String device) {
-        RunningJob job = new RunningJob(claimed, device, queue, json, this);
+        RunningJob job = new RunningJob(claimed, device, queue, json, this, states);
         MDC.put("job_id", job.jobId().toString());
         ScheduledFuture<?> heartbeat = heartbeats.scheduleWithFixedDelay(() -> beat(job),
                 settings.heartbeat().toMillis(), settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
@@ -184,7 +187,9 @@ public class WorkerPool implements AutoCloseable {
         if (halted) {
             return;
         }
-        if (!queue.finish(job.lease(), status, result, code, message)) {
+        if (queue.finish(job.lease(), status, result, code, message)) {
+            states.drop(job.jobId()); // a finished job never resumes
+        } else {
             log.warn("Could not record {} for job {}: lease lost", status, job.jobId());
         }
     }

@@ -20,13 +20,16 @@ class WorkerPoolLifecycle implements SmartLifecycle {
     private final JobQueue queue;
     private final JobHandlerRegistry handlers;
     private final JsonMapper json;
+    private final JobStateStore states;
     private WorkerPool pool;
 
-    WorkerPoolLifecycle(ConsortProperties properties, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json) {
+    WorkerPoolLifecycle(ConsortProperties properties, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json,
+            JobStateStore states) {
         this.properties = properties;
         this.queue = queue;
         this.handlers = handlers;
         this.json = json;
+        this.states = states;
     }
 
     @Override
@@ -34,7 +37,7 @@ class WorkerPoolLifecycle implements SmartLifecycle {
         if (!properties.role().runsWorkers() || properties.worker().devices().isEmpty()) {
             return;
         }
-        pool = new WorkerPool(processName(), WorkerSettings.from(properties.worker()), queue, handlers, json);
+        pool = new WorkerPool(processName(), WorkerSettings.from(properties.worker()), queue, handlers, json, states);
         pool.start();
     }
 

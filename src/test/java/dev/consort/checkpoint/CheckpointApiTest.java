@@ -227,7 +227,8 @@ class CheckpointApiTest extends ApiTest {
     void deleteIsRefusedWhileAnUnfinishedJobReadsTheCheckpoint() {
         String id = created(new TinyGpt2().seed(400)).path("id").asText();
         UUID job = UUID.randomUUID();
-        jdbc.update("insert into job (id, type, status, spec, max_attempts) values (?, 'finetune', 'queued', '{}'::jsonb, 3)",
+        // A device class no test worker serves, so the job stays queued while the delete is tried.
+        jdbc.update("insert into job (id, type, status, spec, device_class, max_attempts) values (?, 'finetune', 'queued', '{}'::jsonb, 'idle', 3)",
                 job);
         jdbc.update("insert into job_input (job_id, input_kind, input_id) values (?, 'checkpoint', ?)", job,
                 UUID.fromString(id));

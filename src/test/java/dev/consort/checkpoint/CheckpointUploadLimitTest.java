@@ -2,11 +2,8 @@ package dev.consort.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -22,30 +19,9 @@ import dev.consort.support.TinyGpt2;
         properties = "consort.upload.max-bytes=64KB")
 class CheckpointUploadLimitTest extends ApiTest {
 
-    private static EmbeddedPostgres ownPostgres;
-
-    /**
-     * Without Docker every context would start the embedded PostgreSQL on the shared data directory,
-     * which the first context holds locked; this second context gets a PostgreSQL of its own (stopped by
-     * the library's shutdown hook).
-     */
     @DynamicPropertySource
     static void ownDatabase(DynamicPropertyRegistry registry) {
-        if (TestDatabase.container() == null) {
-            registry.add("spring.datasource.url", () -> ownPostgres().getJdbcUrl("postgres", "postgres"));
-            registry.add("spring.datasource.username", () -> "postgres");
-        }
-    }
-
-    private static synchronized EmbeddedPostgres ownPostgres() {
-        if (ownPostgres == null) {
-            try {
-                ownPostgres = EmbeddedPostgres.builder().start();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return ownPostgres;
+        TestDatabase.useOwnDatabase(registry, "upload-limit");
     }
 
     @Test

@@ -14,6 +14,8 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
 public final class TestDatabase {
 
     private static PostgreSQLContainer container;
+    private static final java.util.Map<String, io.zonky.test.db.postgres.embedded.EmbeddedPostgres> OWN =
+            new java.util.HashMap<>();
     private static Path dataDir;
 
     private TestDatabase() {}
@@ -55,5 +57,30 @@ public final class TestDatabase {
         } catch (IOException | RuntimeException ignored) {
             // best effort: a temp directory
         }
+    }
+
+    /**
+     * For a test class that needs a Spring context of its own (other properties): without Docker every
+     * context would start the embedded PostgreSQL on the shared data directory, which the first context
+     * holds locked, so this context gets a PostgreSQL of its own, named {@code key} (stopped by the
+     * library's shutdown hook) and a data directory of its own. With Docker the shared container is used, as by every context.
+     */
+    public static void useOwnDatabase(org.springframework.test.context.DynamicPropertyRegistry registry, String key) {
+        // Its own blobs too: blob collection in one database must not delete files another one uses.
+        registry.add("consort.data-dir", () -> dataDir().resolve("context-" + key).toString());
+        if (container() == null) {
+            registry.add("spring.datasource.url", () -> ownEmbedded(key).getJdbcUrl("postgres", "postgres"));
+            registry.add("spring.datasource.username", () -> "postgres");
+        }
+    }
+
+    private static synchronized io.zonky.test.db.postgres.embedded.EmbeddedPostgres ownEmbedded(String key) {
+        return OWN.computeIfAbsent(key, k -> {
+            try {
+                return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 }

@@ -27,11 +27,14 @@ public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec>
     public static final String TYPE = "test.count";
     public static final Map<UUID, AtomicInteger> STARTS = new ConcurrentHashMap<>();
     public static final Map<UUID, AtomicInteger> COMPLETIONS = new ConcurrentHashMap<>();
+    /** The step each start of a job resumed after (0 when it started from scratch). */
+    public static final Map<UUID, List<Integer>> RESUMED_AFTER = new ConcurrentHashMap<>();
 
     public record Spec(
             @NotNull @Min(1) @Max(10_000) Integer steps,
             @JsonProperty("step_millis") @Min(0) @Max(10_000) Integer stepMillis,
-            @JsonProperty("fail_at") Integer failAt) implements JobSpec {
+            @JsonProperty("fail_at") Integer failAt,
+            @JsonProperty("state_every") @Min(1) Integer stateEvery) implements JobSpec {
         @Override
         public List<InputRef> inputs() {
             return List.of();
@@ -51,7 +54,15 @@ public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec>
     @Override
     public Object run(Spec spec, JobContext context) throws Exception {
         STARTS.computeIfAbsent(context.jobId(), id -> new AtomicInteger()).incrementAndGet();
-        for (int step = 1; step <= spec.steps(); step++) {
+        int done = 0;
+        var saved = context.savedState();
+        if (saved.isPresent()) {
+            try (var in = saved.get()) {
+                done = Integer.parseInt(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        RESUMED_AFTER.computeIfAbsent(context.jobId(), id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(done);
+        for (int step = done + 1; step <= spec.steps(); step++) {
             context.checkCancelled();
             if (spec.stepMillis() != null && spec.stepMillis() > 0) {
                 Thread.sleep(spec.stepMillis());
@@ -61,6 +72,10 @@ public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec>
             }
             context.loss("train", step, step * 16L, 1.0 / step);
             context.progress(Map.of("step", step, "steps", spec.steps()));
+            if (spec.stateEvery() != null && step % spec.stateEvery() == 0) {
+                context.saveState(new java.io.ByteArrayInputStream(
+                        Integer.toString(step).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
         }
         COMPLETIONS.computeIfAbsent(context.jobId(), id -> new AtomicInteger()).incrementAndGet();
         return Map.of("steps", spec.steps());

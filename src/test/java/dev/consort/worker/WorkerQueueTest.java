@@ -27,6 +27,8 @@ class WorkerQueueTest extends ApiTest {
     JobHandlerRegistry handlers;
     @Autowired
     JsonMapper json;
+    @Autowired
+    JobStateStore states;
 
     private final List<WorkerPool> pools = new ArrayList<>();
 
@@ -37,7 +39,7 @@ class WorkerQueueTest extends ApiTest {
 
     private WorkerPool pool(String name, Duration lease, String... devices) {
         WorkerPool pool = new WorkerPool(name, new WorkerSettings(List.of(devices), lease,
-                lease.dividedBy(4), Duration.ofMillis(50)), queue, handlers, json);
+                lease.dividedBy(4), Duration.ofMillis(50)), queue, handlers, json, states);
         pools.add(pool);
         pool.start();
         return pool;
@@ -87,7 +89,8 @@ class WorkerQueueTest extends ApiTest {
     void aWorkerThatStopsHeartbeatingLosesItsJobToAnother() {
         UUID id = enqueue("{\"steps\": 40, \"step_millis\": 50}");
         WorkerPool crashing = pool("pool-crash", Duration.ofSeconds(2), "lab:0");
-        await(Duration.ofSeconds(20), () -> "running".equals(status(id)));
+        // Running in the table is not yet running in the handler: wait for the handler to start.
+        await(Duration.ofSeconds(20), () -> "running".equals(status(id)) && CountingTestHandler.STARTS.containsKey(id));
         crashing.halt();
         assertThat(status(id)).isEqualTo("running");
 
@@ -104,6 +107,34 @@ class WorkerQueueTest extends ApiTest {
         // Each step once, even though the first worker recorded some before it died.
         assertThat(jdbc.queryForObject("select count(*) from loss_point where job_id = ?", Integer.class, id))
                 .isEqualTo(40);
+    }
+
+    @Test
+    void aRequeuedJobResumesFromItsSavedStateAndTheStateIsDroppedAtTheEnd() {
+        UUID id = enqueue("{\"steps\": 60, \"step_millis\": 40, \"state_every\": 10}");
+        WorkerPool crashing = pool("pool-resume-crash", Duration.ofSeconds(2), "lab:0");
+        await(Duration.ofSeconds(30), () -> jdbc.queryForObject(
+                "select count(*) from blob_ref where owner_kind = 'job' and owner_id = ?", Integer.class, id) == 1
+                && jdbc.queryForObject("select count(*) from loss_point where job_id = ?", Integer.class, id) >= 25);
+        crashing.halt();
+        String savedSha = jdbc.queryForObject("select sha256 from blob_ref where owner_kind = 'job' and owner_id = ?",
+                String.class, id);
+
+        pool("pool-resume-rescue", Duration.ofSeconds(2), "lab:0");
+        await(Duration.ofSeconds(60), () -> {
+            queue.reapExpiredLeases();
+            return "succeeded".equals(status(id));
+        });
+        List<Integer> resumedAfter = CountingTestHandler.RESUMED_AFTER.get(id);
+        assertThat(resumedAfter).hasSize(2);
+        assertThat(resumedAfter.get(0)).isZero();
+        assertThat(resumedAfter.get(1)).isGreaterThanOrEqualTo(20).isEqualTo(resumedAfter.get(1) / 10 * 10);
+        // Every step's loss point exactly once, and the finished job's state is gone with its blob.
+        assertThat(jdbc.queryForList("select step from loss_point where job_id = ? order by step", Long.class, id))
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 60).boxed().toList());
+        assertThat(jdbc.queryForObject("select count(*) from blob_ref where owner_kind = 'job' and owner_id = ?",
+                Integer.class, id)).isZero();
+        assertThat(jdbc.queryForObject("select count(*) from blob where sha256 = ?", Integer.class, savedSha)).isZero();
     }
 
     @Test

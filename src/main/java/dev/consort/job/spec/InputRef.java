@@ -11,7 +11,7 @@ import java.util.UUID;
 public record InputRef(String field, Kind kind, UUID id) {
 
     public enum Kind {
-        CHECKPOINT("checkpoint"), DATASET("dataset"), JOB("job");
+        CHECKPOINT("checkpoint"), DATASET("dataset"), JOB("job"), ROUTED_MODEL("routed_model");
 
         private final String label;
 
@@ -20,11 +20,16 @@ public record InputRef(String field, Kind kind, UUID id) {
         }
 
         public String label() {
-            return label;
+            return label.replace('_', ' ');
         }
 
         /** The table holding things of this kind (its name is also the label). */
         public String table() {
+            return label;
+        }
+
+        /** How {@code job_input.input_kind} names it. */
+        public String column() {
             return label;
         }
     }

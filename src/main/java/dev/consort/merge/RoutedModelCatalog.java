@@ -1,0 +1,121 @@
+package dev.consort.merge;
+
+import java.util.List;
+import java.util.UUID;
+
+import org.springframework.data.domain.Limit;
+import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import dev.consort.database.TimeOrderedIds;
+import dev.consort.storage.BlobReferences;
+import dev.consort.tenant.CurrentTenant;
+import dev.consort.storage.StagedBlob;
+import dev.consort.web.ApiProblem;
+import dev.consort.web.CursorPage;
+import dev.consort.web.ProblemType;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Stores, lists and deletes routed models; their router weights are blobs like any other. */
+@Service
+public class RoutedModelCatalog {
+
+    static final String OWNER_KIND = "routed_model";
+    static final String ROUTER_ROLE = "router";
+
+    private final RoutedModelRepository repository;
+    private final BlobReferences blobs;
+    private final JdbcTemplate jdbc;
+    private final JsonMapper json;
+
+    RoutedModelCatalog(RoutedModelRepository repository, BlobReferences blobs, JdbcTemplate jdbc, JsonMapper json) {
+        this.repository = repository;
+        this.blobs = blobs;
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    /**
+     * Stores a routed model produced by a job.
+     *
+     * @param router the router weights, or null for a model without routers (a fixed α)
+     */
+    @Transactional
+    public RoutedModel store(String name, String kind, String descriptionJson, StagedBlob router, UUID shared,
+            List<UUID> experts, UUID producingJobId) {
+        // A job's output belongs to the job's tenant: workers serve no request.
+        String tenant = jdbc.queryForList("select tenant from job where id = ?", String.class, producingJobId)
+                .stream().findFirst().orElseGet(CurrentTenant::orDefault);
+        RoutedModel model = new RoutedModel(TimeOrderedIds.next(), name, kind, descriptionJson,
+                router == null ? null : router.sha256(), router == null ? null : router.size(), shared, producingJobId,
+                tenant);
+        repository.saveAndFlush(model);
+        for (int i = 0; i < experts.size(); i++) {
+            jdbc.update("insert into routed_model_expert (routed_model_id, position, checkpoint_id) values (?, ?, ?)",
+                    model.id(), i, experts.get(i));
+        }
+        if (router != null) {
+            blobs.attach(router, OWNER_KIND, model.id(), ROUTER_ROLE);
+        }
+        return model;
+    }
+
+    @Transactional(readOnly = true)
+    public RoutedModel find(UUID id) {
+        return repository.findById(id).filter(r -> CurrentTenant.allows(r.tenant()))
+                .orElseThrow(() -> ApiProblem.notFound("routed model", id));
+    }
+
+    /** The checkpoints whose MLPs the routed model mixes, in router order. */
+    @Transactional(readOnly = true)
+    public List<UUID> experts(UUID id) {
+        return jdbc.queryForList("select checkpoint_id from routed_model_expert where routed_model_id = ? order by position",
+                UUID.class, id);
+    }
+
+    @Transactional(readOnly = true)
+    public RoutedModelView view(UUID id) {
+        return view(find(id));
+    }
+
+    RoutedModelView view(RoutedModel model) {
+        return new RoutedModelView(model.id(), model.name(), model.kind(), experts(model.id()),
+                model.sharedCheckpointId(), model.producingJobId(), model.routerSha256(), model.routerBytes(),
+                json.readTree(model.descriptionJson()), model.createdAt());
+    }
+
+    @Transactional(readOnly = true)
+    public CursorPage<RoutedModelView> page(UUID after, int limit) {
+        String tenant = CurrentTenant.get().orElse(null);
+        List<RoutedModel> rows;
+        if (tenant != null) {
+            rows = after == null
+                    ? repository.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
+                    : repository.findByTenantAndIdLessThanOrderByIdDesc(tenant, after, Limit.of(limit + 1));
+        } else {
+            rows = after == null
+                    ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
+                    : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
+        }
+        return CursorPage.of(rows, limit, this::view, r -> r.id().toString());
+    }
+
+    /** Deletes a routed model unless an unfinished job reads it (its row is locked first, as for checkpoints). */
+    @Transactional
+    public void delete(UUID id) {
+        RoutedModel model = repository.findForUpdate(id).filter(r -> CurrentTenant.allows(r.tenant()))
+                .orElseThrow(() -> ApiProblem.notFound("routed model", id));
+        List<ApiProblem.FieldError> users = jdbc.query("""
+                select distinct j.id, j.status from job_input i join job j on j.id = i.job_id
+                where i.input_id = ? and j.status in ('queued', 'running', 'cancelling') order by j.id""",
+                (row, n) -> new ApiProblem.FieldError(row.getString("id"), "job is " + row.getString("status")), id);
+        if (!users.isEmpty()) {
+            throw new ApiProblem(HttpStatus.CONFLICT, ProblemType.IN_USE, "Routed model " + id + " is an input of "
+                    + users.size() + " unfinished job(s); cancel them or wait until they finish", users);
+        }
+        blobs.detachAll(OWNER_KIND, id);
+        repository.delete(model);
+    }
+}

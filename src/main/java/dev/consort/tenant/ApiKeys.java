@@ -1,0 +1,152 @@
+package dev.consort.tenant;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+
+import dev.consort.database.TimeOrderedIds;
+import dev.consort.web.ApiProblem;
+import dev.consort.web.ApiProblem.FieldError;
+import dev.consort.web.CursorPage;
+
+/**
+ * Tenants' API keys in PostgreSQL. A key is 32 random bytes (base64url, prefixed {@code csk_}); only its
+ * SHA-256 is stored, which is safe for a key with that much entropy. Verified keys are cached for
+ * {@code consort.auth.key-cache-ttl} so a request costs no query; revoking here evicts at once, a
+ * revocation made by another process takes effect when the cache entry expires.
+ */
+@Service
+public class ApiKeys {
+
+    static final String KEY_PREFIX = "csk_";
+    private static final int PREFIX_SHOWN = 12;
+    private static final int MAX_CACHED = 10_000;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final JdbcTemplate jdbc;
+    private final long cacheNanos;
+    private final Map<String, Cached> verified = new ConcurrentHashMap<>();
+
+    private record Cached(ApiKeyGrant grant, long expiresAtNanos) {}
+
+    ApiKeys(JdbcTemplate jdbc, AuthProperties properties) {
+        this.jdbc = jdbc;
+        this.cacheNanos = properties.keyCacheTtl().toNanos();
+    }
+
+    /** Makes a key; the returned value is the only copy of the key there will ever be. */
+    public CreatedApiKey create(NewApiKey request) {
+        List<FieldError> errors = new ArrayList<>();
+        if (request.tenant() == null || !CurrentTenant.NAME.matcher(request.tenant()).matches()) {
+            errors.add(new FieldError("tenant", "must be 1 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter "
+                    + "or digit"));
+        }
+        if (request.name() == null || request.name().isBlank() || request.name().length() > 200
+                || request.name().chars().anyMatch(Character::isISOControl)) {
+            errors.add(new FieldError("name", "is required: 1 to 200 characters, no control characters"));
+        }
+        if (request.uploadLimitBytes() != null && request.uploadLimitBytes() < 1) {
+            errors.add(new FieldError("upload_limit_bytes", "must be at least 1"));
+        }
+        if (request.rateLimitPerMinute() != null
+                && (request.rateLimitPerMinute() < 1 || request.rateLimitPerMinute() > 1_000_000)) {
+            errors.add(new FieldError("rate_limit_per_minute", "must be between 1 and 1000000"));
+        }
+        if (!errors.isEmpty()) {
+            throw ApiProblem.invalid(errors);
+        }
+        byte[] random = new byte[32];
+        RANDOM.nextBytes(random);
+        String key = KEY_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        UUID id = TimeOrderedIds.next();
+        jdbc.update("""
+                insert into api_key (id, tenant, name, prefix, key_sha256, upload_limit_bytes, rate_limit_per_minute)
+                values (?, ?, ?, ?, ?, ?, ?)""",
+                id, request.tenant(), request.name().strip(), key.substring(0, PREFIX_SHOWN), sha256(key),
+                request.uploadLimitBytes(), request.rateLimitPerMinute());
+        return CreatedApiKey.of(find(id), key);
+    }
+
+    public ApiKeyView find(UUID id) {
+        return jdbc.query("select * from api_key where id = ?", ApiKeys::view, id).stream().findFirst()
+                .orElseThrow(() -> ApiProblem.notFound("API key", id));
+    }
+
+    /** Newest first, optionally of one tenant. */
+    public CursorPage<ApiKeyView> page(String tenant, UUID after, int limit) {
+        List<ApiKeyView> rows = jdbc.query("""
+                select * from api_key
+                where (?::text is null or tenant = ?) and (?::uuid is null or id < ?)
+                order by id desc limit ?""", ApiKeys::view, tenant, tenant, after, after, limit + 1);
+        return CursorPage.of(rows, limit, v -> v, v -> v.id().toString());
+    }
+
+    /** Revokes a key for good (revoking twice is harmless); its requests get 401 from now on. */
+    public void revoke(UUID id) {
+        find(id);
+        jdbc.update("update api_key set revoked_at = coalesce(revoked_at, now()) where id = ?", id);
+        verified.values().removeIf(cached -> cached.grant().keyId().equals(id));
+    }
+
+    /** The grant of a working key; empty for a key that is unknown or revoked. */
+    Optional<ApiKeyGrant> verify(String key) {
+        String hash = sha256(key);
+        long now = System.nanoTime();
+        Cached cached = verified.get(hash);
+        if (cached != null && now - cached.expiresAtNanos() < 0) {
+            return Optional.of(cached.grant());
+        }
+        Optional<ApiKeyGrant> grant = jdbc.query("""
+                select id, tenant, upload_limit_bytes, rate_limit_per_minute from api_key
+                where key_sha256 = ? and revoked_at is null""",
+                (rs, i) -> new ApiKeyGrant(rs.getObject("id", UUID.class), rs.getString("tenant"),
+                        rs.getObject("upload_limit_bytes", Long.class),
+                        rs.getObject("rate_limit_per_minute", Integer.class)),
+                hash).stream().findFirst();
+        if (grant.isPresent()) {
+            if (verified.size() >= MAX_CACHED) {
+                verified.clear();
+            }
+            verified.put(hash, new Cached(grant.get(), now + cacheNanos));
+        } else {
+            verified.remove(hash);
+        }
+        return grant;
+    }
+
+    /** Whether any key was ever made here (revoked ones count: once keys are in use, they stay required). */
+    boolean anyExist() {
+        return Boolean.TRUE.equals(jdbc.queryForObject("select exists (select 1 from api_key)", Boolean.class));
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM lacks SHA-256", e);
+        }
+    }
+
+    private static ApiKeyView view(ResultSet rs, int row) throws SQLException {
+        return new ApiKeyView(rs.getObject("id", UUID.class), rs.getString("tenant"), rs.getString("name"),
+                rs.getString("prefix"), rs.getObject("upload_limit_bytes", Long.class),
+                rs.getObject("rate_limit_per_minute", Integer.class),
+                rs.getObject("created_at", OffsetDateTime.class), rs.getObject("revoked_at", OffsetDateTime.class));
+    }
+}

@@ -1,0 +1,54 @@
+package dev.consort.training;
+
+import java.nio.charset.StandardCharsets;
+
+import org.springframework.stereotype.Component;
+
+import dev.consort.checkpoint.Checkpoint;
+import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.engine.Devices;
+import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.TrainingPlan;
+import dev.consort.job.spec.FinetuneSpec;
+import dev.consort.worker.JobContext;
+import dev.consort.worker.JobHandler;
+
+/**
+ * {@code finetune}: continues training a checkpoint on a dataset, by default the MLPs only (the
+ * paper's specialists, lr 8e-4); its checkpoints name the base as parent and keep its config.json.
+ */
+@Component
+class FinetuneJobHandler implements JobHandler<FinetuneSpec> {
+
+    static final double DEFAULT_LEARNING_RATE = 8e-4;
+
+    private final TrainingJobRunner runner;
+    private final CheckpointModels models;
+
+    FinetuneJobHandler(TrainingJobRunner runner, CheckpointModels models) {
+        this.runner = runner;
+        this.models = models;
+    }
+
+    @Override
+    public String type() {
+        return "finetune";
+    }
+
+    @Override
+    public Class<FinetuneSpec> specType() {
+        return FinetuneSpec.class;
+    }
+
+    @Override
+    public Object run(FinetuneSpec spec, JobContext job) throws Exception {
+        Checkpoint base = models.checkpoint(spec.baseCheckpointId());
+        TrainingPlan.Trainable trainable = "all".equals(spec.trainable())
+                ? TrainingPlan.Trainable.ALL : TrainingPlan.Trainable.MLP;
+        TrainingPlan plan = TrainingPlans.resolve(spec.training(), base.nPositions(), DEFAULT_LEARNING_RATE, trainable);
+        try (Gpt2Model model = models.load(base.id(), Devices.parse(job.device()))) {
+            return runner.run(job, new TrainingJobRunner.Run(model, base.configJson().getBytes(StandardCharsets.UTF_8),
+                    plan, spec.datasetId(), base.id(), "finetune-" + PretrainJobHandler.shortId(job)));
+        }
+    }
+}

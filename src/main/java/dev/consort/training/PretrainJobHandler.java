@@ -1,0 +1,54 @@
+package dev.consort.training;
+
+import org.springframework.stereotype.Component;
+
+import dev.consort.engine.Devices;
+import dev.consort.engine.Gpt2Config;
+import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.TrainingPlan;
+import dev.consort.job.spec.PretrainSpec;
+import dev.consort.worker.JobContext;
+import dev.consort.worker.JobHandler;
+import tools.jackson.databind.json.JsonMapper;
+
+/** {@code pretrain}: a GPT-2 of the given shape from random initialisation (std 0.02), trained on a dataset. */
+@Component
+class PretrainJobHandler implements JobHandler<PretrainSpec> {
+
+    static final double DEFAULT_LEARNING_RATE = 6e-4;
+
+    private final TrainingJobRunner runner;
+    private final JsonMapper json;
+
+    PretrainJobHandler(TrainingJobRunner runner, JsonMapper json) {
+        this.runner = runner;
+        this.json = json;
+    }
+
+    @Override
+    public String type() {
+        return "pretrain";
+    }
+
+    @Override
+    public Class<PretrainSpec> specType() {
+        return PretrainSpec.class;
+    }
+
+    @Override
+    public Object run(PretrainSpec spec, JobContext job) throws Exception {
+        byte[] configJson = HfGpt2ConfigJson.of(spec.config(), json);
+        Gpt2Config config = Gpt2Config.parse(configJson);
+        TrainingPlan plan = TrainingPlans.resolve(spec.training(), config.nPositions(), DEFAULT_LEARNING_RATE,
+                TrainingPlan.Trainable.ALL);
+        try (Gpt2Model model = Gpt2Model.randomInit(config, plan.seed(), Devices.parse(job.device()))) {
+            return runner.run(job, new TrainingJobRunner.Run(model, configJson, plan, spec.datasetId(), null,
+                    "pretrain-" + shortId(job)));
+        }
+    }
+
+    static String shortId(JobContext job) {
+        String id = job.jobId().toString();
+        return id.substring(id.length() - 8);
+    }
+}

@@ -1,0 +1,256 @@
+package dev.consort.training;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.springframework.stereotype.Component;
+
+import dev.consort.ConsortProperties;
+import dev.consort.checkpoint.Checkpoint;
+import dev.consort.checkpoint.CheckpointCatalog;
+import dev.consort.checkpoint.CheckpointProvenance;
+import dev.consort.checkpoint.CheckpointUploadService;
+import dev.consort.checkpoint.CheckpointView;
+import dev.consort.dataset.DatasetTokens;
+import dev.consort.dataset.Split;
+import dev.consort.engine.Evaluator;
+import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.TokenSequence;
+import dev.consort.engine.Trainer;
+import dev.consort.engine.TrainingListener;
+import dev.consort.engine.TrainingPlan;
+import dev.consort.job.JobRepository;
+import dev.consort.metrics.TrainingMetrics;
+import dev.consort.safetensors.DType;
+import dev.consort.storage.BlobStore;
+import dev.consort.storage.StagedBlob;
+import dev.consort.worker.JobContext;
+import dev.consort.worker.JobFailedException;
+
+/**
+ * Runs a training job (pretrain or finetune) on the engine and reports it through the job: a loss
+ * point per step, validation points, throttled progress events with tokens/s and ETA, a registered
+ * checkpoint at every {@code checkpoint_every} steps and at the end (the best by validation loss
+ * marked), and the resumable training state every {@code state_every} steps. A job requeued after
+ * its worker died resumes from the last saved state, so every step appears once in its curves.
+ */
+@Component
+class TrainingJobRunner {
+
+    /** At most one progress event per this many milliseconds (every step still gets a loss point). */
+    static final long PROGRESS_INTERVAL_MILLIS = 1000;
+    static final String VALIDATION = "validation";
+
+    private final DatasetTokens datasets;
+    private final CheckpointUploadService checkpoints;
+    private final CheckpointCatalog catalog;
+    private final JobRepository jobs;
+    private final BlobStore blobs;
+    private final TrainingMetrics metrics;
+    private final Path scratch;
+
+    TrainingJobRunner(DatasetTokens datasets, CheckpointUploadService checkpoints, CheckpointCatalog catalog,
+            JobRepository jobs, BlobStore blobs, TrainingMetrics metrics, ConsortProperties properties) throws IOException {
+        this.datasets = datasets;
+        this.checkpoints = checkpoints;
+        this.catalog = catalog;
+        this.jobs = jobs;
+        this.blobs = blobs;
+        this.metrics = metrics;
+        this.scratch = properties.dataDir().resolve("tmp").toAbsolutePath();
+        Files.createDirectories(scratch);
+    }
+
+    /** What the caller knows about the model being trained. */
+    record Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
+            String namePrefix) {}
+
+    Map<String, Object> run(JobContext job, Run run) throws Exception {
+        TokenSequence train = datasets.sequence(run.datasetId(), Split.TRAIN);
+        TokenSequence validation = datasets.sequence(run.datasetId(), Split.VALIDATION);
+        if (train == null) {
+            throw new JobFailedException("dataset_too_small", "dataset " + run.datasetId() + " has no training tokens");
+        }
+        if (validation != null && Evaluator.windowCount(validation.length(), run.plan().context(), 1) == 0) {
+            job.event("warning", "validation split has fewer than context + 1 tokens; training without validation",
+                    Map.of("validation_tokens", validation.length(), "context", run.plan().context()));
+            validation = null;
+        }
+        Trainer trainer;
+        try {
+            trainer = new Trainer(run.model(), run.plan(), train, validation);
+        } catch (IllegalArgumentException e) {
+            throw new JobFailedException("invalid_training_settings", e.getMessage());
+        }
+        try (trainer) {
+            restoreSavedState(job, trainer);
+            Reporter reporter = new Reporter(job, run, trainer);
+            trainer.run(reporter);
+            return reporter.finish();
+        }
+    }
+
+    private void restoreSavedState(JobContext job, Trainer trainer) throws IOException {
+        Optional<InputStream> saved = job.savedState();
+        if (saved.isEmpty()) {
+            return;
+        }
+        Path file = Files.createTempFile(scratch, "state-", ".bin");
+        try {
+            try (InputStream in = saved.get()) {
+                Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            trainer.restoreState(file);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        job.event("resumed", "resumed from the training state saved at step " + trainer.step(),
+                Map.of("step", trainer.step(), "tokens", trainer.tokensSeen()));
+    }
+
+    /** The job side of one training run: loss points, progress, checkpoints, state. */
+    private final class Reporter implements TrainingListener {
+        private final JobContext job;
+        private final Run run;
+        private final Trainer trainer;
+        private long lastProgressMillis;
+        private Step lastStep;
+        private double lastValidationLoss = Double.NaN;
+
+        Reporter(JobContext job, Run run, Trainer trainer) {
+            this.job = job;
+            this.run = run;
+            this.trainer = trainer;
+        }
+
+        @Override
+        public void checkStop() {
+            job.checkCancelled();
+        }
+
+        @Override
+        public void onStep(Step step) {
+            long stepTokens = run.plan().tokensPerStep();
+            if (step.tokensPerSecond() > 0) {
+                metrics.recordStep(java.time.Duration.ofNanos((long) (stepTokens / step.tokensPerSecond() * 1e9)), stepTokens);
+            }
+            lastStep = step;
+            job.loss("train", step.step(), step.tokens(), step.loss());
+            long now = System.currentTimeMillis();
+            if (now - lastProgressMillis >= PROGRESS_INTERVAL_MILLIS || step.step() == step.steps()) {
+                lastProgressMillis = now;
+                Map<String, Object> progress = new LinkedHashMap<>();
+                progress.put("step", step.step());
+                progress.put("steps", step.steps());
+                progress.put("tokens", step.tokens());
+                progress.put("loss", step.loss());
+                progress.put("learning_rate", step.learningRate());
+                progress.put("tokens_per_second", step.tokensPerSecond());
+                progress.put("eta_seconds", step.etaSeconds());
+                if (!Double.isNaN(lastValidationLoss)) {
+                    progress.put("validation_loss", lastValidationLoss);
+                }
+                job.progress(progress);
+            }
+        }
+
+        @Override
+        public void onValidation(int step, long tokens, Evaluator.Result result, boolean best) {
+            lastValidationLoss = result.loss();
+            job.loss(VALIDATION, step, tokens, result.loss());
+        }
+
+        @Override
+        public void onCheckpoint(int step, long tokens, Gpt2Model model) throws IOException {
+            job.checkCancelled();
+            // A resumed job may reach a step whose checkpoint its earlier attempt already registered.
+            UUID registered = catalog.findProduced(job.jobId(), step).map(Checkpoint::id)
+                    .orElseGet(() -> register(step, model).id());
+            job.event("checkpoint", "checkpoint saved at step " + step,
+                    Map.of("checkpoint_id", registered, "step", step, "tokens", tokens));
+        }
+
+        private CheckpointView register(int step, Gpt2Model model) {
+            try {
+                Path file = Files.createTempFile(scratch, "checkpoint-", ".safetensors");
+                try {
+                    model.save(file, DType.F32);
+                    try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
+                        return checkpoints.register(run.configJson(), staged, run.namePrefix() + "-step-" + step,
+                                new CheckpointProvenance(run.parentCheckpointId(), job.jobId(), (long) step, false));
+                    }
+                } finally {
+                    Files.deleteIfExists(file);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("could not save the checkpoint of step " + step, e);
+            }
+        }
+
+        @Override
+        public void onStateDue(int step, long tokens, Trainer trainer) throws IOException {
+            Path file = Files.createTempFile(scratch, "state-", ".bin");
+            try {
+                trainer.saveState(file);
+                try (InputStream in = Files.newInputStream(file)) {
+                    job.saveState(in);
+                }
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        }
+
+        /**
+         * The result, built from what is stored rather than remembered, so checkpoints registered by an
+         * earlier attempt of a resumed job count too: the best is the one with the lowest validation
+         * loss measured at its step.
+         */
+        Map<String, Object> finish() {
+            Map<Long, Double> validationByStep = new java.util.HashMap<>();
+            jobs.losses(job.jobId(), VALIDATION).series().forEach(series ->
+                    series.points().forEach(p -> validationByStep.put(p.step(), p.value())));
+            List<Map<String, Object>> saved = new ArrayList<>();
+            UUID best = null;
+            double bestLoss = Double.POSITIVE_INFINITY;
+            for (var checkpoint : catalog.produced(job.jobId())) {
+                Double validation = validationByStep.get(checkpoint.step());
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("checkpoint_id", checkpoint.id());
+                entry.put("step", checkpoint.step());
+                entry.put("validation_loss", validation);
+                saved.add(entry);
+                if (validation != null && validation < bestLoss) {
+                    bestLoss = validation;
+                    best = checkpoint.id();
+                }
+            }
+            if (best != null) {
+                catalog.markBest(job.jobId(), best);
+            }
+            for (Map<String, Object> entry : saved) {
+                entry.put("best", entry.get("checkpoint_id").equals(best));
+            }
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("steps", trainer.step());
+            result.put("tokens", trainer.tokensSeen());
+            if (lastStep != null) {
+                result.put("final_train_loss", lastStep.loss());
+            }
+            if (!Double.isNaN(lastValidationLoss)) {
+                result.put("final_validation_loss", lastValidationLoss);
+            }
+            result.put("best_checkpoint_id", best);
+            result.put("checkpoints", saved);
+            return result;
+        }
+    }
+
+}

@@ -1,0 +1,88 @@
+package dev.consort.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.consort.safetensors.SafetensorsHeader;
+import dev.consort.safetensors.TensorInfo;
+import dev.consort.support.ApiTest;
+import dev.consort.support.Multipart;
+import tools.jackson.databind.JsonNode;
+
+/** What the training-job tests share: a small text dataset, polling a job, reading tensors back. */
+abstract class TrainingJobsSupport extends ApiTest {
+
+    /** A short text repeated: a tiny model can learn it quickly, and every loss is easy to reason about. */
+    protected String uploadRepeatedTextDataset(int records) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < records; i++) {
+            text.append("The quick brown fox jumps over the lazy dog. The dog sleeps.\n\n");
+        }
+        HttpResponse<String> response = post("/datasets", new Multipart()
+                .file("file", "fox.txt", text.toString().getBytes(StandardCharsets.UTF_8))
+                .field("val_fraction", "0.25"));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        return json(response).path("id").asText();
+    }
+
+    protected JsonNode submit(String body) {
+        HttpResponse<String> response = postJson("/jobs", body);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        return json(response);
+    }
+
+    protected JsonNode awaitJob(String id, Duration timeout, String... statuses) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode job = json(get("/jobs/" + id));
+            for (String status : statuses) {
+                if (status.equals(job.path("status").asText())) {
+                    return job;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("job " + id + " still " + job.path("status") + ": " + job);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    protected byte[] download(String path) {
+        HttpResponse<byte[]> response = getBytes(path);
+        assertThat(response.statusCode()).isEqualTo(200);
+        return response.body();
+    }
+
+    /** Each tensor's raw bytes, by stored name, read with the service's own strict header parser. */
+    protected static Map<String, byte[]> tensors(byte[] safetensors) throws IOException {
+        Path file = Files.createTempFile("tensors-", ".safetensors");
+        try {
+            Files.write(file, safetensors);
+            SafetensorsHeader header = SafetensorsHeader.read(file);
+            Map<String, byte[]> tensors = new LinkedHashMap<>();
+            for (TensorInfo tensor : header.tensors()) {
+                byte[] bytes = new byte[Math.toIntExact(tensor.byteLength())];
+                ByteBuffer.wrap(safetensors, Math.toIntExact(header.dataStart() + tensor.begin()), bytes.length)
+                        .order(ByteOrder.LITTLE_ENDIAN).get(bytes);
+                tensors.put(tensor.name(), bytes);
+            }
+            return tensors;
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+}
