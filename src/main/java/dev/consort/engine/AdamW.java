@@ -4,26 +4,28 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
  * AdamW (Loshchilov and Hutter; the update of PyTorch's {@code torch.optim.AdamW}, ε = 1e-8) on the
- * parameters of a {@link Gpt2Model}, with first and second moments kept per parameter name.
+ * parameters of a {@link Gpt2Model} (or any named arrays), with first and second moments kept per
+ * parameter name.
  *
  * <p>Weight decay follows GPT-2 / nanoGPT: decoupled decay (θ ← θ − lr·λ·θ) on every tensor of two or
  * more dimensions, that is the Conv1D weights and the embeddings {@code wte} and {@code wpe}; none on
  * biases and layer-norm weights.
  *
- * <p>The moments live in a sub-manager of the model's manager, freed by {@link #close()}. Updates run
- * in place on the model's parameters, with PyTorch's grad mode off.
+ * <p>The moments live in a sub-manager of the model's (or owner's) manager, freed by {@link #close()}.
+ * Updates run in place on the parameters, with PyTorch's grad mode off.
  */
 public final class AdamW implements AutoCloseable {
 
     public static final double EPSILON = 1e-8;
 
-    private final Gpt2Model model;
+    private final Function<String, NDArray> parameters;
     private final double beta1;
     private final double beta2;
     private final double weightDecay;
@@ -33,13 +35,24 @@ public final class AdamW implements AutoCloseable {
 
     /** An optimizer for the parameters {@code names} of {@code model}, moments starting at zero. */
     public AdamW(Gpt2Model model, Collection<String> names, double beta1, double beta2, double weightDecay) {
-        this.model = model;
+        this(model::parameter, names, model.manager(), beta1, beta2, weightDecay);
+    }
+
+    /**
+     * An optimizer for parameters that are not a model's (e.g. routers), moments starting at zero.
+     *
+     * @param parameters the live parameter of each name, looked up at every step (so replaced arrays are seen)
+     * @param owner      the manager whose sub-manager holds the moments
+     */
+    public AdamW(Function<String, NDArray> parameters, Collection<String> names, NDManager owner, double beta1,
+            double beta2, double weightDecay) {
+        this.parameters = parameters;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.weightDecay = weightDecay;
-        this.manager = model.manager().newSubManager();
+        this.manager = owner.newSubManager();
         for (String name : names) {
-            NDArray parameter = model.parameter(name);
+            NDArray parameter = parameters.apply(name);
             firstMoments.put(name, manager.zeros(parameter.getShape()));
             secondMoments.put(name, manager.zeros(parameter.getShape()));
         }
@@ -60,7 +73,7 @@ public final class AdamW implements AutoCloseable {
         for (Map.Entry<String, NDArray> entry : firstMoments.entrySet()) {
             String name = entry.getKey();
             NDArray gradient = gradients.get(name);
-            NDArray parameter = model.parameter(name);
+            NDArray parameter = parameters.apply(name);
             NDArray m = entry.getValue();
             NDArray v = secondMoments.get(name);
             // The op(Number) overloads below wrap numbers in Java buffers freed right after each op: safe

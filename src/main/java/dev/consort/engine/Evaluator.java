@@ -42,6 +42,18 @@ public final class Evaluator {
      *                                  model's vocabulary
      */
     public static Result evaluate(Gpt2Model model, TokenSequence tokens, int context, int maxWindows, int batchSize) {
+        return evaluate(model, null, tokens, context, maxWindows, batchSize);
+    }
+
+    /**
+     * As {@link #evaluate(Gpt2Model, TokenSequence, int, int, int)}, with every block's MLP replaced by
+     * {@code mlpOverride} (a routed model: the shared model's forward mixing other models' MLPs). The
+     * override is used for every batch, one batch after another in this thread.
+     *
+     * @param mlpOverride replaces the MLPs of {@code model}'s forward; null for the model's own
+     */
+    public static Result evaluate(Gpt2Model model, Gpt2Model.MlpOverride mlpOverride, TokenSequence tokens,
+            int context, int maxWindows, int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be positive");
         }
@@ -67,7 +79,8 @@ public final class Evaluator {
                 try (NDManager batch = model.manager().newSubManager()) {
                     NDArray x = batch.create(inputs, new Shape(rows, context));                     // [B, T]
                     NDArray y = batch.create(targets, new Shape(rows, context));                    // [B, T]
-                    sum += model.crossEntropySum(model.forward(x), y, Gpt2Model.LOSS_CHUNK_ROWS).getFloat();
+                    NDArray hidden = model.forward(x, null, mlpOverride);                          // [B, T, C]
+                    sum += model.crossEntropySum(hidden, y, Gpt2Model.LOSS_CHUNK_ROWS).getFloat();
                 }
             }
             long positions = (long) windows * context;
@@ -78,7 +91,7 @@ public final class Evaluator {
     }
 
     /** Checks that windows of {@code context} fit the model's positions and every token its vocabulary. */
-    static void checkFits(Gpt2Model model, TokenSequence tokens, int context) {
+    public static void checkFits(Gpt2Model model, TokenSequence tokens, int context) {
         Gpt2Config config = model.config();
         if (context < 1 || context > config.nPositions()) {
             throw new IllegalArgumentException("context " + context + " must be between 1 and n_positions ("

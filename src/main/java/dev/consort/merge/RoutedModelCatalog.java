@@ -43,12 +43,12 @@ public class RoutedModelCatalog {
      * @param router the router weights, or null for a model without routers (a fixed α)
      */
     @Transactional
-    public RoutedModel store(String name, String kind, String descriptionJson, StagedBlob router, UUID shared,
+    public StoredRoutedModel store(String name, String kind, String descriptionJson, StagedBlob router, UUID shared,
             List<UUID> experts, UUID producingJobId) {
         // A job's output belongs to the job's tenant: workers serve no request.
         String tenant = jdbc.queryForList("select tenant from job where id = ?", String.class, producingJobId)
                 .stream().findFirst().orElseGet(CurrentTenant::orDefault);
-        RoutedModel model = new RoutedModel(TimeOrderedIds.next(), name, kind, descriptionJson,
+        StoredRoutedModel model = new StoredRoutedModel(TimeOrderedIds.next(), name, kind, descriptionJson,
                 router == null ? null : router.sha256(), router == null ? null : router.size(), shared, producingJobId,
                 tenant);
         repository.saveAndFlush(model);
@@ -63,7 +63,7 @@ public class RoutedModelCatalog {
     }
 
     @Transactional(readOnly = true)
-    public RoutedModel find(UUID id) {
+    public StoredRoutedModel find(UUID id) {
         return repository.findById(id).filter(r -> CurrentTenant.allows(r.tenant()))
                 .orElseThrow(() -> ApiProblem.notFound("routed model", id));
     }
@@ -80,7 +80,7 @@ public class RoutedModelCatalog {
         return view(find(id));
     }
 
-    RoutedModelView view(RoutedModel model) {
+    RoutedModelView view(StoredRoutedModel model) {
         return new RoutedModelView(model.id(), model.name(), model.kind(), experts(model.id()),
                 model.sharedCheckpointId(), model.producingJobId(), model.routerSha256(), model.routerBytes(),
                 json.readTree(model.descriptionJson()), model.createdAt());
@@ -89,7 +89,7 @@ public class RoutedModelCatalog {
     @Transactional(readOnly = true)
     public CursorPage<RoutedModelView> page(UUID after, int limit) {
         String tenant = CurrentTenant.get().orElse(null);
-        List<RoutedModel> rows;
+        List<StoredRoutedModel> rows;
         if (tenant != null) {
             rows = after == null
                     ? repository.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
@@ -105,7 +105,7 @@ public class RoutedModelCatalog {
     /** Deletes a routed model unless an unfinished job reads it (its row is locked first, as for checkpoints). */
     @Transactional
     public void delete(UUID id) {
-        RoutedModel model = repository.findForUpdate(id).filter(r -> CurrentTenant.allows(r.tenant()))
+        StoredRoutedModel model = repository.findForUpdate(id).filter(r -> CurrentTenant.allows(r.tenant()))
                 .orElseThrow(() -> ApiProblem.notFound("routed model", id));
         List<ApiProblem.FieldError> users = jdbc.query("""
                 select distinct j.id, j.status from job_input i join job j on j.id = i.job_id

@@ -55,7 +55,7 @@ class RoutedModelController {
                     + "and the experts' checkpoints it is the whole model.")
     @GetMapping(path = "/{id}/description.json", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<byte[]> description(@PathVariable UUID id) {
-        RoutedModel model = catalog.find(id);
+        StoredRoutedModel model = catalog.find(id);
         return ResponseEntity.ok()
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"description.json\"")
                 .contentType(MediaType.APPLICATION_JSON)
@@ -65,7 +65,7 @@ class RoutedModelController {
     @Operation(operationId = "downloadRoutedModelRouter", summary = "Download router.safetensors")
     @GetMapping(path = "/{id}/router.safetensors", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
     ResponseEntity<InputStreamResource> router(@PathVariable UUID id) throws IOException {
-        RoutedModel model = catalog.find(id);
+        StoredRoutedModel model = catalog.find(id);
         if (model.routerSha256() == null) {
             throw new ApiProblem(HttpStatus.NOT_FOUND, ProblemType.NOT_FOUND,
                     "Routed model " + id + " (" + model.kind() + ") has no router weights; see description.json");

@@ -11,17 +11,17 @@ import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.Lock;
 import org.springframework.data.jpa.repository.Query;
 
-interface RoutedModelRepository extends JpaRepository<RoutedModel, UUID> {
+interface RoutedModelRepository extends JpaRepository<StoredRoutedModel, UUID> {
 
-    List<RoutedModel> findAllByOrderByIdDesc(Limit limit);
+    List<StoredRoutedModel> findAllByOrderByIdDesc(Limit limit);
 
-    List<RoutedModel> findByIdLessThanOrderByIdDesc(UUID after, Limit limit);
+    List<StoredRoutedModel> findByIdLessThanOrderByIdDesc(UUID after, Limit limit);
 
-    List<RoutedModel> findByTenantOrderByIdDesc(String tenant, Limit limit);
+    List<StoredRoutedModel> findByTenantOrderByIdDesc(String tenant, Limit limit);
 
-    List<RoutedModel> findByTenantAndIdLessThanOrderByIdDesc(String tenant, UUID after, Limit limit);
+    List<StoredRoutedModel> findByTenantAndIdLessThanOrderByIdDesc(String tenant, UUID after, Limit limit);
 
     @Lock(LockModeType.PESSIMISTIC_WRITE)
-    @Query("select r from RoutedModel r where r.id = :id")
-    Optional<RoutedModel> findForUpdate(UUID id);
+    @Query("select r from StoredRoutedModel r where r.id = :id")
+    Optional<StoredRoutedModel> findForUpdate(UUID id);
 }

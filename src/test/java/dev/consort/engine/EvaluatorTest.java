@@ -80,6 +80,22 @@ class EvaluatorTest {
     }
 
     @Test
+    void anMlpOverrideReplacesTheMlpsInEveryBatch() {
+        TokenSequence sequence = TokenSequence.of(new SplittableRandom(6).ints(8 * 5 + 1, 0, 50).toArray());
+        try (Gpt2Model model = Gpt2Model.randomInit(CONFIG, 1, Device.cpu());
+                Gpt2Model other = Gpt2Model.randomInit(CONFIG, 2, Device.cpu())) {
+            double own = Evaluator.evaluate(model, sequence, 8, 5, 2).loss();
+            assertThat(Evaluator.evaluate(model, (layer, residual, normed) -> model.mlp(layer, normed), sequence, 8, 5, 2)
+                    .loss()).isEqualTo(own);
+            double borrowed = Evaluator.evaluate(model, (layer, residual, normed) -> other.mlp(layer, normed), sequence,
+                    8, 5, 2).loss();
+            assertThat(borrowed).isNotEqualTo(own);
+            assertThat(Evaluator.evaluate(model, (layer, residual, normed) -> other.mlp(layer, normed), sequence, 8, 5,
+                    5).loss()).isCloseTo(borrowed, within(1e-5));
+        }
+    }
+
+    @Test
     void rejectsWhatCannotBeEvaluated() {
         try (Gpt2Model model = Gpt2Model.randomInit(CONFIG, 1, Device.cpu())) {
             assertThatThrownBy(() -> Evaluator.evaluate(model, TokenSequence.of(1, 2, 3), 8, 10, 1))

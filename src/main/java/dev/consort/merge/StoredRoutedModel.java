@@ -20,7 +20,7 @@ import dev.consort.database.AssignedIdEntity;
  */
 @Entity
 @Table(name = "routed_model")
-public class RoutedModel extends AssignedIdEntity {
+public class StoredRoutedModel extends AssignedIdEntity {
 
     private String name;
 
@@ -48,9 +48,9 @@ public class RoutedModel extends AssignedIdEntity {
     @Column(name = "created_at", nullable = false)
     private Instant createdAt;
 
-    protected RoutedModel() {}
+    protected StoredRoutedModel() {}
 
-    RoutedModel(UUID id, String name, String kind, String descriptionJson, String routerSha256, Long routerBytes,
+    StoredRoutedModel(UUID id, String name, String kind, String descriptionJson, String routerSha256, Long routerBytes,
             UUID sharedCheckpointId, UUID producingJobId, String tenant) {
         super(id);
         this.name = name;

@@ -1,0 +1,33 @@
+/**
+ * Feature-space merges (DESIGN, "Merge methods"): routed models that run ONE shared model's forward pass
+ * (the base's, or the first expert's without a base) and replace each block's MLP by a mixture of the MLP
+ * outputs of several models, through {@link dev.consort.engine.Gpt2Model.MlpOverride}.
+ *
+ * <ul>
+ *   <li>{@code activation_interpolation} ({@link dev.consort.merge.routing.ActivationInterpolation}):
+ *       α·MLP_A + (1−α)·MLP_B at every layer; {@link dev.consort.merge.routing.AlphaSearch} evaluates a grid
+ *       of α on the adaptation data and keeps the whole curve.</li>
+ *   <li>{@code single_router} ({@link dev.consort.merge.routing.SingleRouter}): one router on layer 0's
+ *       {@code ln_2(h)} (the residual after the first attention, normalised as the layer-0 MLPs see it); its
+ *       per-token weights mix the members' MLPs at every layer.</li>
+ *   <li>{@code layer_routing} / {@code multi_layer_routing} ({@link dev.consort.merge.routing.LayerRouting}):
+ *       a router per layer i on that layer's {@code ln_2(h)}, over the MLPs of layers s … s + span − 1 of
+ *       every member, s = max(0, min(i, n_layer − span)) (span 1: the layer itself).</li>
+ * </ul>
+ *
+ * Members are the experts in order, then the base with {@code include_base}. Router weights are a softmax
+ * over the experts (dense), or with {@code top_k} the k largest kept and renormalised. Routers are
+ * {@code linear} (no bias, Kaiming-uniform) or {@code mlp} (Linear-GELU-Linear, hidden width n_embd).
+ * {@link dev.consort.merge.routing.RouterFitting} trains only the routers (AdamW, cosine, clipping, best
+ * validation step kept), under the engine's gradient lock.
+ *
+ * <pre>{@code
+ * try (RoutedModel routed = RoutedModel.create(RoutingSpec.layerRouting(RouterKind.LINEAR).withIncludeBase(true),
+ *         base, List.of(expertA, expertB))) {
+ *     RouterFitting.fit(routed, RouterFitting.plan(500).build(), adaptationTrain, adaptationValidation, listener);
+ *     double loss = routed.evaluate(evalTokens, 256, 128, 8).loss();
+ *     routed.save(dir, baseId, List.of(expertAId, expertBId));
+ * }
+ * }</pre>
+ */
+package dev.consort.merge.routing;
