@@ -76,13 +76,14 @@ public final class Gpt2Model implements AutoCloseable {
     @FunctionalInterface
     public interface MlpOverride {
         /**
-         * Computes with ops on {@code residual} or {@code normed}, whose results land in a per-block
-         * manager that is closed after the block (only the returned array is kept when a capture wants it).
+         * {@code residual} and {@code normed} belong to the forward pass's manager (that of its
+         * {@code tokens}), and so does whatever is computed from them: an override may keep arrays from
+         * one layer to the next (e.g. a single router's weights computed at layer 0).
          *
          * @param layer    block index
          * @param residual the residual stream after this block's attention, {@code [B, T, C]}
          * @param normed   {@code ln_2(residual)}, the input of the block's own MLP, {@code [B, T, C]}
-         * @return a new array, the MLP output {@code [B, T, C]}, added to the residual stream
+         * @return the MLP output {@code [B, T, C]}, added to the residual stream
          */
         NDArray mlp(int layer, NDArray residual, NDArray normed);
     }
@@ -237,19 +238,28 @@ public final class Gpt2Model implements AutoCloseable {
                 .add(embedding(positions, parameter("wpe.weight")));                                // + [T, C]
         NDArray causalMask = causalMask(scope, (int) time);                                         // [T, T]
         for (int layer = 0; layer < config.nLayer(); layer++) {
-            // A manager per block frees its intermediates as soon as the block is done (autograd keeps
-            // alive what the backward pass needs); only the block's output goes back to the caller's.
+            String h = "h." + layer + ".";
+            // Sub-managers free the attention's and the MLP's large intermediates ([B, H, T, T], [B, T, I])
+            // as soon as they are done (autograd keeps what the backward pass needs); only [B, T, C]
+            // results come back to the caller's manager.
+            NDArray attended;                                                                       // [B, T, C]
             try (NDManager block = scope.newSubManager()) {
                 x.tempAttach(block);
-                NDArray attended = x.add(attention(layer, layerNorm(x, "h." + layer + ".ln_1"), causalMask));
-                NDArray normed = layerNorm(attended, "h." + layer + ".ln_2");                        // [B, T, C]
-                NDArray mlpOutput = mlpOverride == null
-                        ? mlp(layer, normed)                                                        // [B, T, C]
-                        : mlpOverride.mlp(layer, attended, normed);
-                x = block.ret(attended.add(mlpOutput));                                             // [B, T, C]
-                if (capture != null) {
-                    capture.layer(layer, block.ret(mlpOutput), x);
+                attended = block.ret(x.add(attention(layer, layerNorm(x, h + "ln_1"), causalMask)));
+            }
+            NDArray mlpOutput;                                                                      // [B, T, C]
+            if (mlpOverride == null) {
+                try (NDManager block = scope.newSubManager()) {
+                    attended.tempAttach(block);
+                    mlpOutput = block.ret(mlp(layer, layerNorm(attended, h + "ln_2")));
                 }
+            } else {
+                // In the caller's manager, so what an override keeps across layers (a router's weights) lives on.
+                mlpOutput = mlpOverride.mlp(layer, attended, layerNorm(attended, h + "ln_2"));
+            }
+            x = attended.add(mlpOutput);                                                            // [B, T, C]
+            if (capture != null) {
+                capture.layer(layer, mlpOutput, x);
             }
         }
         return layerNorm(x, "ln_f");                                                                // [B, T, C]

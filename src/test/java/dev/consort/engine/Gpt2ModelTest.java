@@ -329,6 +329,15 @@ class Gpt2ModelTest {
                     .toFloatArray();
             assertThat(same).containsExactly(plain);
             assertThat(layers).containsExactly(0, 1);
+            // An override may keep arrays from one layer to the next (a single router's weights).
+            NDArray[] kept = new NDArray[1];
+            float[] stateful = model.forward(tokens, null, (layer, residual, normed) -> {
+                if (layer == 0) {
+                    kept[0] = normed.zerosLike();
+                }
+                return model.mlp(layer, normed).add(kept[0]);
+            }).toFloatArray();
+            assertThat(stateful).containsExactly(plain);
             // Dropping the MLPs changes the output.
             float[] withoutMlp = model.forward(tokens, null, (layer, residual, normed) -> normed.zerosLike())
                     .toFloatArray();
