@@ -162,6 +162,7 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
     private static void combineAgreeing(float[] base, float[][] deltas, float[] weights, float lambda,
             boolean normalize, int from, int to) {
         float[] sum = new float[CHUNK];
+        int[] elected = new int[CHUNK];
         float[] mixed = new float[CHUNK];
         float[] agreeingWeights = new float[CHUNK];
         int one = Float.floatToRawIntBits(1f);
@@ -178,16 +179,19 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
                 }
             }
             // The sum starts at +0 and +0 + -0 = +0, so it is never -0: its sign bit is the election (set: −).
+            for (int j = 0; j < length; j++) {
+                elected[j] = Float.floatToRawIntBits(sum[j]);
+            }
             for (int m = 0; m < deltas.length; m++) {
                 float weight = weights[m];
                 int weightBits = Float.floatToRawIntBits(weight);
                 float[] delta = deltas[m];
                 for (int j = 0; j < length; j++) {
                     int bits = Float.floatToRawIntBits(weight * delta[start + j]);
-                    int nonzero = ((bits & 0x7fffffff) + 0x7fffffff) >> 31;              // all ones where ≠ ±0
-                    int agrees = ~((bits ^ Float.floatToRawIntBits(sum[j])) >> 31) & nonzero; // same sign, not zero
-                    mixed[j] += Float.intBitsToFloat(bits & agrees);
-                    agreeingWeights[j] += Float.intBitsToFloat(weightBits & agrees);
+                    int agrees = ~((bits ^ elected[j]) >> 31);                               // same sign bit
+                    int nonzero = ((bits & 0x7fffffff) + 0x7fffffff) >> 31;                  // all ones where ≠ ±0
+                    mixed[j] += Float.intBitsToFloat(bits & agrees);                         // ±0 adds nothing
+                    agreeingWeights[j] += Float.intBitsToFloat(weightBits & agrees & nonzero);
                 }
             }
             for (int j = 0; j < length; j++) {
