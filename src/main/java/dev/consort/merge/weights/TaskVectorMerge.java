@@ -2,6 +2,8 @@ package dev.consort.merge.weights;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.random.RandomGenerator;
+import java.util.stream.IntStream;
 
 import dev.consort.merge.weights.ParameterSpec.Range;
 import dev.consort.merge.weights.ParameterSpec.Scope;
@@ -17,6 +19,9 @@ import dev.consort.merge.weights.ParameterSpec.Scope;
  * for breadcrumbs. Global: {@code lambda} (default 1), {@code normalize}, {@code rescale} for sparsifying
  * methods (defaults per method), and {@code int8_mask}, accepted for mergekit configs: it only chooses the
  * dtype of mergekit's sign mask and changes no result.
+ *
+ * <p>The models' deltas are computed and sparsified in parallel, and slices of the tensor combined in
+ * parallel (the common fork-join pool); each entry's arithmetic is the same either way.
  *
  * <p>Arithmetic is float32 throughout, operation for operation as mergekit's on float32 tensors (only the
  * order in which the models' terms are summed may differ).
@@ -75,42 +80,55 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
     @Override
     public float[] merge(TensorInputs tensor) {
         float[] base = tensor.base();
-        List<float[]> deltas = tensor.experts();
+        float[][] deltas = tensor.experts().toArray(new float[0][]);
         TensorParameters parameters = tensor.parameters();
-        int models = deltas.size();
-        int n = base.length;
-        for (float[] delta : deltas) {
-            for (int i = 0; i < n; i++) {
+        int models = deltas.length;
+        // Each model's delta is its own work, done in parallel; its random draws come from a generator
+        // split off in model order, so results do not depend on the scheduling.
+        RandomGenerator[] generators = new RandomGenerator[models];
+        for (int m = 0; m < models; m++) {
+            generators[m] = tensor.random().split();
+        }
+        boolean rescale = sparsification != null && parameters.flag("rescale");
+        IntStream.range(0, models).parallel().forEach(m -> {
+            float[] delta = deltas[m];
+            for (int i = 0; i < base.length; i++) {
                 delta[i] -= base[i];
             }
-        }
-        if (sparsification != null) {
-            boolean rescale = parameters.flag("rescale");
-            for (int m = 0; m < models; m++) {
+            if (sparsification != null) {
                 double gamma = sparsification == Sparsification.MAGNITUDE_OUTLIERS ? parameters.number("gamma", m) : 0;
-                sparsification.apply(deltas.get(m), parameters.number("density", m), gamma, rescale, tensor.random());
+                sparsification.apply(delta, parameters.number("density", m), gamma, rescale, generators[m]);
             }
-        }
+        });
         float[] weights = new float[models];
         for (int m = 0; m < models; m++) {
             weights[m] = (float) parameters.number("weight", m);
         }
         float lambda = (float) parameters.number("lambda");
         boolean normalize = parameters.flag("normalize");
-        float[][] d = deltas.toArray(new float[0][]);
-        if (signConsensus) {
-            combineAgreeing(base, d, weights, lambda, normalize);
-        } else {
-            combineAll(base, d, weights, lambda, normalize);
-        }
+        // Entries are independent: slices of the tensor are combined in parallel.
+        int slices = (base.length + SLICE - 1) / SLICE;
+        IntStream.range(0, slices).parallel().forEach(slice -> {
+            int from = slice * SLICE;
+            int to = Math.min(base.length, from + SLICE);
+            if (signConsensus) {
+                combineAgreeing(base, deltas, weights, lambda, normalize, from, to);
+            } else {
+                combineAll(base, deltas, weights, lambda, normalize, from, to);
+            }
+        });
         return base;
     }
+
+    /** Entries per parallel task when combining. */
+    private static final int SLICE = 1 << 18;
 
     /** Entries combined at a time: the per-entry sums live in arrays this long, so the loops over models stay simple. */
     private static final int CHUNK = 1024;
 
-    /** base += λ · Σ wᵢδᵢ (/ Σ wᵢ when normalizing, unless that sum is within 1e-8 of 0), in place. */
-    private static void combineAll(float[] base, float[][] deltas, float[] weights, float lambda, boolean normalize) {
+    /** base += λ · Σ wᵢδᵢ (/ Σ wᵢ when normalizing, unless that sum is within 1e-8 of 0), in place, for entries [from, to). */
+    private static void combineAll(float[] base, float[][] deltas, float[] weights, float lambda, boolean normalize,
+            int from, int to) {
         float divisor = 0;
         for (float weight : weights) {
             divisor += weight;
@@ -119,8 +137,8 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
             divisor = 1;
         }
         float[] mixed = new float[CHUNK];
-        for (int start = 0; start < base.length; start += CHUNK) {
-            int length = Math.min(CHUNK, base.length - start);
+        for (int start = from; start < to; start += CHUNK) {
+            int length = Math.min(CHUNK, to - start);
             java.util.Arrays.fill(mixed, 0f);
             for (int m = 0; m < deltas.length; m++) {
                 float weight = weights[m];
@@ -138,52 +156,53 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
     /**
      * TIES: the elected sign of each entry is that of Σ wᵢδᵢ (≥ 0 is +); only weighted deltas of that sign
      * (zeros never agree) are summed, and divided by the sum of their weights (or 1 when it is 0) when
-     * normalizing, in place. Signs are read from the float bits rather than branched on: the signs of
-     * deltas are random, and mispredicted branches made this loop several times slower.
+     * normalizing, in place, for entries [from, to). Agreement is read from the float bits rather than
+     * branched on: the signs of deltas are random, and mispredicted branches made this loop several times slower.
      */
     private static void combineAgreeing(float[] base, float[][] deltas, float[] weights, float lambda,
-            boolean normalize) {
-        float[] positive = new float[CHUNK];
-        float[] negative = new float[CHUNK];
-        float[] positiveWeights = new float[CHUNK];
-        float[] negativeWeights = new float[CHUNK];
+            boolean normalize, int from, int to) {
+        float[] sum = new float[CHUNK];
+        int[] elected = new int[CHUNK];
+        float[] mixed = new float[CHUNK];
+        float[] agreeingWeights = new float[CHUNK];
         int one = Float.floatToRawIntBits(1f);
-        for (int start = 0; start < base.length; start += CHUNK) {
-            int length = Math.min(CHUNK, base.length - start);
-            java.util.Arrays.fill(positive, 0f);
-            java.util.Arrays.fill(negative, 0f);
-            java.util.Arrays.fill(positiveWeights, 0f);
-            java.util.Arrays.fill(negativeWeights, 0f);
+        for (int start = from; start < to; start += CHUNK) {
+            int length = Math.min(CHUNK, to - start);
+            java.util.Arrays.fill(sum, 0f);
+            java.util.Arrays.fill(mixed, 0f);
+            java.util.Arrays.fill(agreeingWeights, 0f);
             for (int m = 0; m < deltas.length; m++) {
+                float weight = weights[m];
                 float[] delta = deltas[m];
+                for (int j = 0; j < length; j++) {
+                    sum[j] += weight * delta[start + j];
+                }
+            }
+            // The sum starts at +0 and +0 + -0 = +0, so it is never -0: its sign bit is the election (set: −).
+            for (int j = 0; j < length; j++) {
+                elected[j] = Float.floatToRawIntBits(sum[j]);
+            }
+            for (int m = 0; m < deltas.length; m++) {
                 float weight = weights[m];
                 int weightBits = Float.floatToRawIntBits(weight);
+                float[] delta = deltas[m];
                 for (int j = 0; j < length; j++) {
                     int bits = Float.floatToRawIntBits(weight * delta[start + j]);
-                    int negativeMask = bits >> 31;                                   // all ones where the sign bit is set
-                    int nonzeroMask = ((bits & 0x7fffffff) + 0x7fffffff) >> 31;      // all ones where |value| > 0
-                    positive[j] += Float.intBitsToFloat(bits & ~negativeMask);       // the value where positive, else +0
-                    negative[j] += Float.intBitsToFloat(bits & negativeMask);        // the value where negative, else ±0
-                    positiveWeights[j] += Float.intBitsToFloat(weightBits & nonzeroMask & ~negativeMask);
-                    negativeWeights[j] += Float.intBitsToFloat(weightBits & nonzeroMask & negativeMask);
+                    int agrees = ~((bits ^ elected[j]) >> 31);                               // same sign bit
+                    int nonzero = ((bits & 0x7fffffff) + 0x7fffffff) >> 31;                  // all ones where ≠ ±0
+                    mixed[j] += Float.intBitsToFloat(bits & agrees);                         // ±0 adds nothing
+                    agreeingWeights[j] += Float.intBitsToFloat(weightBits & agrees & nonzero);
                 }
             }
             for (int j = 0; j < length; j++) {
-                // the sum is never -0 (positive ≥ +0 and +0 + -0 = +0), so its sign bit is the election
-                int electNegative = Float.floatToRawIntBits(positive[j] + negative[j]) >> 31;
-                float mixed = select(electNegative, negative[j], positive[j]);
+                float merged = mixed[j];
                 if (normalize) {
-                    float divisor = select(electNegative, negativeWeights[j], positiveWeights[j]);
-                    int zeroMask = ((Float.floatToRawIntBits(divisor) & 0x7fffffff) - 1) >> 31;
-                    mixed /= divisor + Float.intBitsToFloat(one & zeroMask);         // 1 where nothing agreed
+                    float divisor = agreeingWeights[j];
+                    int zero = ((Float.floatToRawIntBits(divisor) & 0x7fffffff) - 1) >> 31;  // all ones where 0
+                    merged /= divisor + Float.intBitsToFloat(one & zero);                  // 1 where nothing agreed
                 }
-                base[start + j] += mixed * lambda;
+                base[start + j] += merged * lambda;
             }
         }
-    }
-
-    /** {@code ifSet} where {@code mask} is all ones, {@code otherwise} where it is zero. */
-    private static float select(int mask, float ifSet, float otherwise) {
-        return Float.intBitsToFloat(Float.floatToRawIntBits(ifSet) & mask | Float.floatToRawIntBits(otherwise) & ~mask);
     }
 }

@@ -3,20 +3,20 @@ package dev.consort.merge.weights;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.random.RandomGenerator;
+import java.util.random.RandomGenerator.SplittableGenerator;
 
 /**
  * One tensor to merge: its bare HF name ({@code h.3.mlp.c_fc.weight}), its shape, its layer index (-1 for the
  * embeddings and the final layer norm), the models' values in row-major order, the base model's values
  * (null when the method uses no base), the method's parameters resolved for this tensor, and a random
- * source seeded for this tensor alone.
+ * source seeded for this tensor alone (splittable, so that work done in parallel can draw in a fixed way).
  *
  * <p>The arrays are handed over: a method may overwrite them (task-vector methods turn the experts'
  * values into deltas in place, so that merging holds about one array per model and no more) and may
  * return one of them as the result.
  */
 public record TensorInputs(String name, long[] shape, int layer, List<float[]> experts, float[] base,
-        TensorParameters parameters, RandomGenerator random) {
+        TensorParameters parameters, SplittableGenerator random) {
 
     public TensorInputs {
         shape = shape.clone();
@@ -46,7 +46,7 @@ public record TensorInputs(String name, long[] shape, int layer, List<float[]> e
      * The random source for the tensor {@code name} of a merge seeded {@code seed}: it depends on the seed
      * and the name only, so a tensor's draws do not depend on which tensors were merged before it.
      */
-    public static RandomGenerator random(long seed, String name) {
+    public static SplittableGenerator random(long seed, String name) {
         // FNV-1a over the name's UTF-8 bytes, then SplittableRandom's own mixing of the combined seed.
         long hash = 0xcbf29ce484222325L;
         for (byte b : name.getBytes(StandardCharsets.UTF_8)) {

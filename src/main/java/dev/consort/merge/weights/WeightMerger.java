@@ -1,12 +1,19 @@
 package dev.consort.merge.weights;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2TensorLayout;
@@ -22,8 +29,10 @@ import tools.jackson.databind.json.JsonMapper;
  * Merges checkpoints tensor by tensor into a new model.safetensors: F32, bare HF names in layout order,
  * embeddings tied (no {@code lm_head.weight}), {@code __metadata__} {@code format: pt} plus
  * {@value #METADATA_KEY}, a JSON description of the merge (the request in mergekit's layout and the seed).
- * Only one tensor of each model is in memory at a time: peak memory is about (models + 2) × the largest
- * tensor (the inputs, the result or a method's scratch), never whole models.
+ * Tensors stream through: the next tensor is read and merged (on a helper thread) while the writer writes
+ * the last, so at most one merged tensor and one tensor of each input are held, plus a method's result
+ * array where it does not merge in place: peak memory is about (models + 2) × the largest tensor, never
+ * whole models.
  *
  * <p>Before merging, the inputs' architecture is checked from their headers, and the recipe's parameters
  * are resolved for every tensor. For task-vector methods, each tensor that must equal the base's (see
@@ -77,6 +86,12 @@ public final class WeightMerger {
             throw new InvalidMergeException(problems);
         }
         List<SafetensorsReader> readers = new ArrayList<>();
+        // Merges tensor t + 1 while the writer writes tensor t: writing is single-threaded, merging is not.
+        ExecutorService ahead = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "weight-merge-ahead");
+            thread.setDaemon(true);
+            return thread;
+        });
         try {
             List<Map<String, TensorInfo>> tensors = new ArrayList<>();
             for (MergeInput input : inputs) {
@@ -84,44 +99,88 @@ public final class WeightMerger {
                 readers.add(reader);
                 tensors.add(MergeCompatibility.weights(input, reader).tensors());
             }
-            Map<String, long[]> layout = Gpt2TensorLayout.expected(config);
-            long[] bytesRead = {0};
-            int[] done = {0};
+            Sources sources = new Sources(recipe, config, readers, tensors, base != null, models, seed, new AtomicLong());
+            List<Map.Entry<String, long[]>> layout = List.copyOf(Gpt2TensorLayout.expected(config).entrySet());
+            List<Future<float[]>> pending = new ArrayList<>(List.of(ahead.submit(() -> sources.merge(layout.get(0)))));
             List<SafetensorsWriter.Tensor> merged = new ArrayList<>();
-            for (Map.Entry<String, long[]> entry : layout.entrySet()) {
-                String name = entry.getKey();
-                merged.add(new SafetensorsWriter.Tensor(name, entry.getValue(), () -> {
-                    List<float[]> values = new ArrayList<>();
-                    for (int i = 0; i < inputs.size(); i++) {
-                        TensorInfo stored = tensors.get(i).get(name);
-                        values.add(readers.get(i).floats(stored.name()));
-                        bytesRead[0] += stored.byteLength();
+            for (int t = 0; t < layout.size(); t++) {
+                int index = t;
+                String name = layout.get(t).getKey();
+                merged.add(new SafetensorsWriter.Tensor(name, layout.get(t).getValue(), () -> {
+                    float[] result = result(pending.remove(0));
+                    progress.merged(name, index + 1, layout.size());
+                    if (index + 1 < layout.size()) {
+                        pending.add(ahead.submit(() -> sources.merge(layout.get(index + 1))));
                     }
-                    float[] baseValues = base == null ? null : values.remove(0);
-                    if (taskVectors && MergeCompatibility.assumedShared(name)) {
-                        for (int m = 0; m < models.size(); m++) {
-                            Optional<MergeProblem> problem = MergeCompatibility.descentProblem(
-                                    models.get(m).field(), name, baseValues, values.get(m));
-                            if (problem.isPresent()) {
-                                throw new NotDescended(problem.get());
-                            }
-                        }
-                    }
-                    float[] result = method.merge(new TensorInputs(name, entry.getValue(), MergeRecipe.layerOf(name),
-                            values, baseValues, parameters(recipe, name, config), TensorInputs.random(seed, name)));
-                    progress.merged(name, ++done[0], layout.size());
                     return result;
                 }));
             }
             SafetensorsWriter.write(output, merged, DType.F32, Map.of(METADATA_KEY, description(recipe, seed)));
-            long elements = layout.values().stream().mapToLong(WeightMerger::elements).sum();
-            return new Result(layout.size(), bytesRead[0], elements * Float.BYTES);
+            long elements = layout.stream().mapToLong(e -> elements(e.getValue())).sum();
+            return new Result(layout.size(), sources.bytesRead().get(), elements * Float.BYTES);
         } catch (NotDescended e) {
             throw new InvalidMergeException(List.of(e.problem));
         } finally {
+            ahead.shutdownNow();
+            try {
+                ahead.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             for (SafetensorsReader reader : readers) {
                 reader.close();
             }
+        }
+    }
+
+    /** Reads and merges one tensor at a time from the open inputs (the base first, when there is one). */
+    private record Sources(MergeRecipe recipe, Gpt2Config config, List<SafetensorsReader> readers,
+            List<Map<String, TensorInfo>> tensors, boolean hasBase, List<MergeInput> models, long seed,
+            AtomicLong bytesRead) {
+
+        float[] merge(Map.Entry<String, long[]> tensor) throws IOException {
+            String name = tensor.getKey();
+            List<float[]> values = new ArrayList<>();
+            for (int i = 0; i < readers.size(); i++) {
+                TensorInfo stored = tensors.get(i).get(name);
+                values.add(readers.get(i).floats(stored.name()));
+                bytesRead.addAndGet(stored.byteLength());
+            }
+            float[] base = hasBase ? values.remove(0) : null;
+            WeightMergeMethod method = recipe.method();
+            if (method.baseModelRole() == BaseModelRole.ORIGIN && MergeCompatibility.assumedShared(name)) {
+                for (int m = 0; m < models.size(); m++) {
+                    Optional<MergeProblem> problem = MergeCompatibility.descentProblem(models.get(m).field(), name,
+                            base, values.get(m));
+                    if (problem.isPresent()) {
+                        throw new NotDescended(problem.get());
+                    }
+                }
+            }
+            int layer = MergeRecipe.layerOf(name);
+            return method.merge(new TensorInputs(name, tensor.getValue(), layer, values, base,
+                    parameters(recipe, name, config), TensorInputs.random(seed, name)));
+        }
+    }
+
+    /** The merged tensor, or what stopped it: I/O, a descent problem, or a bug. */
+    private static float[] result(Future<float[]> merged) throws IOException {
+        try {
+            return merged.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while merging");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(e.getCause());
         }
     }
 

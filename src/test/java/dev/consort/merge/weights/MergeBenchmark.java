@@ -23,7 +23,8 @@ import dev.consort.safetensors.TensorInfo;
 /**
  * {@code ties} over a GPT-2 124M-shaped base and three experts (random F32 checkpoints, ~500 MB each, the
  * experts MLP-only fine-tunes of the base), against a plain read-and-copy of the same bytes in the same
- * JVM: read every input tensor, write an output of the merged size. Prints seconds, GB/s of input read,
+ * JVM: read every input tensor, write an output of the merged size. Prints seconds (and the process's CPU
+ * seconds, since the machines this runs on are shared), GB/s of input read,
  * the ratio, and memory: the process's peak RSS (VmHWM, reset before each phase through
  * /proc/self/clear_refs) and the peak of its anonymous part (RssAnon, sampled every 20 ms; the rest of
  * RSS is file pages of the memory-mapped inputs, which the kernel can drop at will).
@@ -161,8 +162,11 @@ public final class MergeBenchmark {
         long bytesRead() throws Exception;
     }
 
+    private static final com.sun.management.OperatingSystemMXBean CPU =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
     /** One timed phase: seconds, input bytes read, peak RSS and peak anonymous RSS during it. */
-    private record Phase(double seconds, long bytes, long peakRssKb, long peakAnonKb) {
+    private record Phase(double seconds, double cpuSeconds, long bytes, long peakRssKb, long peakAnonKb) {
 
         static Phase run(Work work) throws Exception {
             System.gc();
@@ -181,17 +185,19 @@ public final class MergeBenchmark {
             sampler.setDaemon(true);
             sampler.start();
             long start = System.nanoTime();
+            long cpuStart = CPU.getProcessCpuTime();
             long bytes = work.bytesRead();
             double seconds = (System.nanoTime() - start) / 1e9;
+            double cpuSeconds = (CPU.getProcessCpuTime() - cpuStart) / 1e9;
             sampler.interrupt();
             sampler.join();
-            return new Phase(seconds, bytes, status("VmHWM"), peakAnon[0]);
+            return new Phase(seconds, cpuSeconds, bytes, status("VmHWM"), peakAnon[0]);
         }
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%.2f s, %.2f GB read, %.2f GB/s, peak RSS %.0f MB (anonymous %.0f MB)",
-                    seconds, bytes / 1e9, bytes / 1e9 / seconds, peakRssKb / 1024.0, peakAnonKb / 1024.0);
+            return String.format(Locale.ROOT, "%.2f s (CPU %.2f s), %.2f GB read, %.2f GB/s, peak RSS %.0f MB (anonymous %.0f MB)",
+                    seconds, cpuSeconds, bytes / 1e9, bytes / 1e9 / seconds, peakRssKb / 1024.0, peakAnonKb / 1024.0);
         }
 
         /** Resets VmHWM to the current RSS (Linux clear_refs 5); ignored where not permitted. */

@@ -155,6 +155,28 @@ class MergeStreamingTest {
     }
 
     @Test
+    void aProgressListenerThatThrowsStopsTheMerge() throws Exception {
+        MergeInput base = base();
+        List<MergeInput> models = List.of(descendant(base, "models[0]", 12), descendant(base, "models[1]", 13));
+        MergeRecipe recipe = recipe("merge_method: ties\nbase_model: base\nmodels: [a, b]\nparameters: {weight: 1, density: 0.5}\n");
+        List<String> merged = new ArrayList<>();
+        assertThatThrownBy(() -> WeightMerger.merge(recipe, base, models, 1, dir.resolve("cancelled"), (tensor, done, total) -> {
+            merged.add(tensor);
+            if (done == 3) {
+                throw new IllegalStateException("cancelled");
+            }
+        })).isInstanceOf(IllegalStateException.class).hasMessage("cancelled");
+        assertThat(merged).hasSize(3);
+        // the helper thread is done (its last moments of exiting may still be under way)
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().equals("weight-merge-ahead")) {
+                thread.join(5000);
+                assertThat(thread.isAlive()).isFalse();
+            }
+        }
+    }
+
+    @Test
     void slerpsTwoCheckpointsAndDescribesTheMergeInTheMetadata() throws Exception {
         MergeInput base = base();
         List<MergeInput> models = List.of(descendant(base, "models[0]", 5, "h.0.attn.c_attn.weight"),
