@@ -170,7 +170,7 @@ class CkaJobHandler implements JobHandler<CkaSpec> {
     }
 
     /** Each layer's representation of the batch, pooled: [rows·T, C] per token or [rows, C] per window. */
-    private static List<NDArray> features(Gpt2Model model, NDManager scope, int[] ids, int rows, int context,
+    static List<NDArray> features(Gpt2Model model, NDManager scope, int[] ids, int rows, int context,
             boolean residual, boolean mean) {
         NDArray tokens = scope.create(ids, new Shape(rows, context));                                // [B, T]
         NDArray[] captured = new NDArray[model.config().nLayer()];
