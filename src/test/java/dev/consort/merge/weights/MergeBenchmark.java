@@ -31,7 +31,7 @@ import dev.consort.safetensors.TensorInfo;
  *
  * <pre>
  * mvn -B -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
- * java -Xmx2g -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
+ * java -Xmx1g -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
  *     dev.consort.merge.weights.MergeBenchmark [work-dir] [repetitions]
  * </pre>
  */
