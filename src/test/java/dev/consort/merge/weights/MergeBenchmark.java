@@ -18,7 +18,6 @@ import dev.consort.merge.weights.MergeCompatibility.MergeInput;
 import dev.consort.safetensors.DType;
 import dev.consort.safetensors.SafetensorsReader;
 import dev.consort.safetensors.SafetensorsWriter;
-import dev.consort.safetensors.TensorInfo;
 
 /**
  * {@code ties} over a GPT-2 124M-shaped base and three experts (random F32 checkpoints, ~500 MB each, the
