@@ -130,7 +130,7 @@ public final class MergekitConfig {
 
     private static WeightMergeRequest.ModelEntry model(Object value, String field, Set<String> keys, List<MergeProblem> problems) {
         if (value instanceof String model) {
-            // mergekit lets an entry be just the model's name.
+            // A shorthand of ours (mergekit wants a mapping): an entry may be just the model's name.
             return new WeightMergeRequest.ModelEntry(model, Map.of());
         }
         if (!(value instanceof Map<?, ?> entry)) {

@@ -18,7 +18,6 @@ import dev.consort.merge.weights.MergeCompatibility.MergeInput;
 import dev.consort.safetensors.DType;
 import dev.consort.safetensors.SafetensorsReader;
 import dev.consort.safetensors.SafetensorsWriter;
-import dev.consort.safetensors.TensorInfo;
 
 /**
  * {@code ties} over a GPT-2 124M-shaped base and three experts (random F32 checkpoints, ~500 MB each, the
@@ -31,7 +30,7 @@ import dev.consort.safetensors.TensorInfo;
  *
  * <pre>
  * mvn -B -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
- * java -Xmx2g -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
+ * java -Xmx1g -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
  *     dev.consort.merge.weights.MergeBenchmark [work-dir] [repetitions]
  * </pre>
  */
