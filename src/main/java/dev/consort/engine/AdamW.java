@@ -125,4 +125,24 @@ public final class AdamW implements AutoCloseable {
     public void close() {
         manager.close();
     }
+
+    /**
+     * Global-norm clipping, as {@code torch.nn.utils.clip_grad_norm_}: when the norm of all gradients
+     * together exceeds {@code maxNorm}, every gradient is scaled by maxNorm / (norm + 1e-6). 0 = off.
+     */
+    public static void clipGlobalNorm(Collection<NDArray> gradients, double maxNorm) {
+        if (maxNorm <= 0 || gradients.isEmpty()) {
+            return;
+        }
+        NDArray squaredNorm = null;
+        for (NDArray gradient : gradients) {
+            NDArray squares = gradient.square().sum();
+            squaredNorm = squaredNorm == null ? squares : squaredNorm.add(squares);
+        }
+        double norm = Math.sqrt(squaredNorm.getFloat());
+        if (norm > maxNorm) {
+            double scale = maxNorm / (norm + 1e-6);
+            gradients.forEach(gradient -> gradient.muli(scale));
+        }
+    }
 }

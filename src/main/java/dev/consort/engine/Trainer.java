@@ -62,7 +62,7 @@ public final class Trainer implements AutoCloseable {
 
     private int step;
     private long tokensSeen;
-    private long rngState;
+    private final TrainingWindows windows;
     private double bestValidationLoss = Double.NaN;
 
     /**
@@ -96,7 +96,7 @@ public final class Trainer implements AutoCloseable {
             }
         }
         this.optimizer = new AdamW(model, trainable, plan.beta1(), plan.beta2(), plan.weightDecay());
-        this.rngState = plan.seed();
+        this.windows = new TrainingWindows(train, plan.seed());
     }
 
     /**
@@ -174,19 +174,7 @@ public final class Trainer implements AutoCloseable {
                 gradient.attach(stepManager);
                 gradients.put(name, gradient);
             }
-            if (plan.gradClip() > 0) {
-                NDArray squaredNorm = null;
-                for (NDArray gradient : gradients.values()) {
-                    NDArray squares = gradient.square().sum();
-                    squaredNorm = squaredNorm == null ? squares : squaredNorm.add(squares);
-                }
-                double norm = Math.sqrt(squaredNorm.getFloat());
-                if (norm > plan.gradClip()) {
-                    // As torch.nn.utils.clip_grad_norm_: scale every gradient by clip / (norm + 1e-6).
-                    double scale = plan.gradClip() / (norm + 1e-6);
-                    gradients.values().forEach(gradient -> gradient.muli(scale));
-                }
-            }
+            AdamW.clipGlobalNorm(gradients.values(), plan.gradClip());
             optimizer.step(gradients, learningRate, step + 1);
             return loss;
         }
@@ -201,12 +189,7 @@ public final class Trainer implements AutoCloseable {
         int context = plan.context();
         int[] inputs = new int[rows * context];
         int[] targets = new int[rows * context];
-        long starts = train.length() - context;
-        for (int row = 0; row < rows; row++) {
-            long start = (nextRandom() >>> 1) % starts;
-            train.copy(start, inputs, row * context, context);
-            train.copy(start + 1, targets, row * context, context);
-        }
+        windows.sample(rows, context, inputs, targets);
         NDArray x = batch.create(inputs, new Shape(rows, context));                                 // [B, T]
         NDArray y = batch.create(targets, new Shape(rows * context));                               // [B·T]
         NDArray hidden = model.forward(x);                                                          // [B, T, C]
@@ -235,12 +218,6 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** SplitMix64: a tiny generator whose whole state is one long, so it can be saved and restored. */
-    private long nextRandom() {
-        long z = rngState += 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
 
     /** Writes the training state (see the class comment) to {@code file}. */
     public void saveState(Path file) throws IOException {
@@ -255,7 +232,7 @@ public final class Trainer implements AutoCloseable {
         metadata.put("consort_state", STATE_VERSION);
         metadata.put("step", Integer.toString(step));
         metadata.put("tokens_seen", Long.toString(tokensSeen));
-        metadata.put("rng_state", Long.toString(rngState));
+        metadata.put("rng_state", Long.toString(windows.state()));
         metadata.put("best_validation_loss", Double.toString(bestValidationLoss));
         metadata.put("trainable", plan.trainable().name());
         SafetensorsWriter.write(file, tensors, DType.F32, metadata);
@@ -300,7 +277,7 @@ public final class Trainer implements AutoCloseable {
             }
             step = savedStep;
             tokensSeen = Long.parseLong(required(metadata, "tokens_seen"));
-            rngState = Long.parseLong(required(metadata, "rng_state"));
+            windows.restore(Long.parseLong(required(metadata, "rng_state")));
             bestValidationLoss = Double.parseDouble(required(metadata, "best_validation_loss"));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(file + " has malformed training-state metadata: " + e.getMessage(), e);

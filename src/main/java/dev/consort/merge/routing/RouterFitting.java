@@ -20,6 +20,7 @@ import dev.consort.engine.TokenSequence;
 import dev.consort.engine.Trainer;
 import dev.consort.engine.TrainingListener;
 import dev.consort.engine.TrainingPlan;
+import dev.consort.engine.TrainingWindows;
 
 /**
  * Fits a routed model's routers on adaptation data (DESIGN, "Router fitting"): every model weight frozen,
@@ -115,7 +116,7 @@ public final class RouterFitting {
         private final TokenSequence train;
         private final Map<String, NDArray> parameters;
         private final AdamW optimizer;
-        private long rngState;
+        private final TrainingWindows windows;
         private NDManager bestManager;
         private Map<String, NDArray> bestRouters;
         private int bestStep = -1;
@@ -128,7 +129,7 @@ public final class RouterFitting {
             this.parameters = routed.routerParameters();
             this.optimizer = new AdamW(parameters::get, parameters.keySet(), routed.manager(), plan.beta1(),
                     plan.beta2(), plan.weightDecay());
-            this.rngState = plan.seed();
+            this.windows = new TrainingWindows(train, plan.seed());
         }
 
         Result run(TokenSequence validation, RouterFitListener listener) {
@@ -222,19 +223,7 @@ public final class RouterFitting {
                     gradient.attach(stepManager);
                     gradients.put(name, gradient);
                 });
-                if (plan.gradClip() > 0) {
-                    NDArray squaredNorm = null;
-                    for (NDArray gradient : gradients.values()) {
-                        NDArray squares = gradient.square().sum();
-                        squaredNorm = squaredNorm == null ? squares : squaredNorm.add(squares);
-                    }
-                    double norm = Math.sqrt(squaredNorm.getFloat());
-                    if (norm > plan.gradClip()) {
-                        // As torch.nn.utils.clip_grad_norm_: scale every gradient by clip / (norm + 1e-6).
-                        double scale = plan.gradClip() / (norm + 1e-6);
-                        gradients.values().forEach(gradient -> gradient.muli(scale));
-                    }
-                }
+                AdamW.clipGlobalNorm(gradients.values(), plan.gradClip());
                 optimizer.step(gradients, learningRate, step);
                 return loss;
             }
@@ -250,12 +239,7 @@ public final class RouterFitting {
             int context = plan.context();
             int[] inputs = new int[rows * context];
             int[] targets = new int[rows * context];
-            long starts = train.length() - context;
-            for (int row = 0; row < rows; row++) {
-                long start = (nextRandom() >>> 1) % starts;
-                train.copy(start, inputs, row * context, context);
-                train.copy(start + 1, targets, row * context, context);
-            }
+            windows.sample(rows, context, inputs, targets);
             Gpt2Model shared = routed.shared();
             NDArray x = batch.create(inputs, new Shape(rows, context));                             // [B, T]
             NDArray y = batch.create(targets, new Shape(rows * context));                           // [B·T]
@@ -284,11 +268,5 @@ public final class RouterFitting {
         }
 
         /** SplitMix64, as the Trainer's windows. */
-        private long nextRandom() {
-            long z = rngState += 0x9E3779B97F4A7C15L;
-            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-            return z ^ (z >>> 31);
-        }
     }
 }
