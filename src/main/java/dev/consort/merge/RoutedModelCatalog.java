@@ -38,7 +38,8 @@ public class RoutedModelCatalog {
     }
 
     /**
-     * Stores a routed model produced by a job.
+     * Stores a routed model produced by a job. A job that runs again after losing its worker stores its
+     * routed models again: the earlier attempt's model of the same name is replaced, so a job has one.
      *
      * @param router the router weights, or null for a model without routers (a fixed α)
      */
@@ -48,6 +49,11 @@ public class RoutedModelCatalog {
         // A job's output belongs to the job's tenant: workers serve no request.
         String tenant = jdbc.queryForList("select tenant from job where id = ?", String.class, producingJobId)
                 .stream().findFirst().orElseGet(CurrentTenant::orDefault);
+        for (UUID earlier : jdbc.queryForList("select id from routed_model where producing_job_id = ? and name = ?",
+                UUID.class, producingJobId, name)) {
+            blobs.detachAll(OWNER_KIND, earlier);
+            repository.deleteById(earlier);
+        }
         StoredRoutedModel model = new StoredRoutedModel(TimeOrderedIds.next(), name, kind, descriptionJson,
                 router == null ? null : router.sha256(), router == null ? null : router.size(), shared, producingJobId,
                 tenant);

@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.consort.support.ApiTest;
 import dev.consort.support.Multipart;
@@ -179,6 +181,29 @@ class MergeJobTest extends ApiTest {
         HttpResponse<String> refused = delete("/checkpoints/" + expertA);
         assertThat(refused.statusCode()).isEqualTo(409);
         assertThat(refused.body()).contains(routed);
+    }
+
+    @Autowired
+    RoutedModelCatalog routedModels;
+
+    @Test
+    void aJobRunAgainAfterLosingItsWorkerKeepsOneRoutedModelPerMethod() {
+        JsonNode job = run("""
+                {"type": "merge", "spec": {"base_checkpoint_id": "%s", "expert_ids": ["%s", "%s"],
+                  "adaptation_dataset_id": "%s", %s, "methods": [{"method": "activation_interpolation"}]}}"""
+                .formatted(base, expertA, expertB, mixed, evaluation()));
+        UUID jobId = UUID.fromString(job.path("id").asText());
+        String first = job.path("result").path("outputs").get(0).path("routed_model_id").asText();
+        JsonNode stored = json(get("/routed-models/" + first));
+
+        // What a second attempt of the same job stores for the same method.
+        UUID second = routedModels.store(stored.path("name").asText(), stored.path("kind").asText(),
+                stored.path("description").toString(), null, UUID.fromString(base),
+                List.of(UUID.fromString(expertA), UUID.fromString(expertB)), jobId).id();
+
+        assertThat(jdbc.queryForList("select id from routed_model where producing_job_id = ?", UUID.class, jobId))
+                .containsExactly(second);
+        assertThat(get("/routed-models/" + first).statusCode()).isEqualTo(404);
     }
 
     @Test
