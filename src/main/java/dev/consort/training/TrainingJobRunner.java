@@ -13,7 +13,6 @@ import java.util.UUID;
 
 import org.springframework.stereotype.Component;
 
-import dev.consort.ConsortProperties;
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointProvenance;
@@ -31,6 +30,7 @@ import dev.consort.job.JobRepository;
 import dev.consort.metrics.TrainingMetrics;
 import dev.consort.safetensors.DType;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.worker.JobContext;
 import dev.consort.worker.JobFailedException;
@@ -58,15 +58,14 @@ public class TrainingJobRunner {
     private final Path scratch;
 
     TrainingJobRunner(DatasetTokens datasets, CheckpointUploadService checkpoints, CheckpointCatalog catalog,
-            JobRepository jobs, BlobStore blobs, TrainingMetrics metrics, ConsortProperties properties) throws IOException {
+            JobRepository jobs, BlobStore blobs, TrainingMetrics metrics, ScratchDirectory scratch) {
         this.datasets = datasets;
         this.checkpoints = checkpoints;
         this.catalog = catalog;
         this.jobs = jobs;
         this.blobs = blobs;
         this.metrics = metrics;
-        this.scratch = properties.dataDir().resolve("tmp").toAbsolutePath();
-        Files.createDirectories(scratch);
+        this.scratch = scratch.path();
     }
 
     /**
