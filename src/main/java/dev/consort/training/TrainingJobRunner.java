@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 import dev.consort.checkpoint.Checkpoint;
@@ -34,16 +36,20 @@ import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.worker.JobContext;
 import dev.consort.worker.JobFailedException;
+import dev.consort.worker.JobStoppedException;
 
 /**
  * Runs a training job (pretrain or finetune) on the engine and reports it through the job: a loss
  * point per step, validation points, throttled progress events with tokens/s and ETA, a registered
  * checkpoint at every {@code checkpoint_every} steps and at the end (the best by validation loss
- * marked), and the resumable training state every {@code state_every} steps. A job requeued after
- * its worker died resumes from the last saved state, so every step appears once in its curves.
+ * marked), and the resumable training state every {@code state_every} steps and when its worker
+ * shuts down. A job requeued after its worker stopped or died resumes from the last saved state, so
+ * every step appears once in its curves.
  */
 @Component
 public class TrainingJobRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(TrainingJobRunner.class);
 
     /** At most one progress event per this many milliseconds (every step still gets a loss point). */
     static final long PROGRESS_INTERVAL_MILLIS = 1000;
@@ -134,16 +140,43 @@ public class TrainingJobRunner {
         private long lastProgressMillis;
         private Step lastStep;
         private double lastValidationLoss = Double.NaN;
+        /** The step of the newest saved state (restored or written by this run). */
+        private int savedStep;
 
         Reporter(JobContext job, Run run, Trainer trainer) {
             this.job = job;
             this.run = run;
             this.trainer = trainer;
+            this.savedStep = trainer.step();
         }
 
+        /**
+         * Comes between steps, when every report of the last step is done: a worker shutting down saves
+         * the state here, so the next worker resumes from this step rather than the last periodic save.
+         */
         @Override
         public void checkStop() {
-            job.checkCancelled();
+            try {
+                job.checkCancelled();
+            } catch (JobStoppedException stopped) {
+                if (stopped.reason() == JobStoppedException.Reason.SHUTDOWN && trainer.step() > savedStep) {
+                    saveStateBeforeShutdown();
+                }
+                throw stopped;
+            }
+        }
+
+        private void saveStateBeforeShutdown() {
+            int step = trainer.step();
+            try {
+                onStateDue(step, trainer.tokensSeen(), trainer);
+                job.event("state_saved", "training state saved at step " + step + " as the worker shuts down",
+                        Map.of("step", step, "tokens", trainer.tokensSeen()));
+            } catch (IOException | RuntimeException e) {
+                // The job is requeued all the same; it resumes from the last periodic save instead.
+                log.warn("Could not save the training state of job {} at step {} on shutdown: {}", job.jobId(), step,
+                        e.toString());
+            }
         }
 
         @Override
@@ -213,6 +246,7 @@ public class TrainingJobRunner {
                 try (InputStream in = Files.newInputStream(file)) {
                     job.saveState(in);
                 }
+                savedStep = step;
             } finally {
                 Files.deleteIfExists(file);
             }
