@@ -28,7 +28,7 @@ public final class DatabaseUnavailable {
                     || t.getClass().getName().equals("org.hibernate.exception.JDBCConnectionException")) {
                 return true;
             }
-            if (t instanceof SQLException sql && sql.getSQLState() != null && isConnectionState(sql.getSQLState())) {
+            if (t instanceof SQLException sql && (isConnectionState(sql.getSQLState()) || isClosedPoolConnection(sql))) {
                 return true;
             }
         }
@@ -40,6 +40,16 @@ public final class DatabaseUnavailable {
      * connect now: the server is stopping or still starting).
      */
     private static boolean isConnectionState(String state) {
-        return state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03");
+        return state != null
+                && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"));
+    }
+
+    /**
+     * HikariCP closes a connection it found broken and answers every later call on it (typically the
+     * rollback of the failed transaction, whose exception then replaces the original) with this
+     * exception, which carries no SQLSTATE.
+     */
+    private static boolean isClosedPoolConnection(SQLException sql) {
+        return sql.getSQLState() == null && "Connection is closed".equals(sql.getMessage());
     }
 }

@@ -213,7 +213,15 @@ public class TrainingJobRunner {
 
         @Override
         public void onCheckpoint(int step, long tokens, Gpt2Model model) throws IOException {
-            job.checkCancelled();
+            try {
+                job.checkCancelled();
+            } catch (JobStoppedException stopped) {
+                // Shutting down: register this step's checkpoint all the same, then stop (and save the
+                // state) at the next checkStop, so the resumed job does not skip this checkpoint.
+                if (stopped.reason() != JobStoppedException.Reason.SHUTDOWN) {
+                    throw stopped;
+                }
+            }
             // A resumed job may reach a step whose checkpoint its earlier attempt already registered.
             UUID registered = catalog.findProduced(job.jobId(), step).map(Checkpoint::id)
                     .orElseGet(() -> register(step, model).id());
