@@ -37,6 +37,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.core.env.Environment;
 
+import dev.consort.database.DatabaseUnavailable;
 import dev.consort.safetensors.SafetensorsHeader;
 import dev.consort.storage.BlobSweeper;
 import dev.consort.support.Multipart;
@@ -257,13 +258,25 @@ abstract class ReliabilitySupport {
 
     // ---- waiting ----
 
+    /** Polls {@code condition}; a probe that finds the database unreachable (it is being restarted) counts as "not yet". */
     static void await(Duration timeout, String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
+        while (!holds(condition)) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("not within " + timeout + ": " + what);
             }
             pause(Duration.ofMillis(50));
+        }
+    }
+
+    private static boolean holds(BooleanSupplier condition) {
+        try {
+            return condition.getAsBoolean();
+        } catch (RuntimeException e) {
+            if (DatabaseUnavailable.isCause(e)) {
+                return false;
+            }
+            throw e;
         }
     }
 

@@ -115,7 +115,10 @@ public final class WorkerProcess implements AutoCloseable {
                         .redirectOutput(log.toFile());
                 // The child takes its settings from the command line only, not from this JVM's environment.
                 builder.environment().keySet().removeIf(key -> key.startsWith("CONSORT_") || key.startsWith("SPRING_"));
-                WorkerProcess worker = new WorkerProcess(name, builder.start(), log, port);
+                Process process = builder.start();
+                // Never outlive the test JVM, whatever ends it.
+                Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+                WorkerProcess worker = new WorkerProcess(name, process, log, port);
                 worker.awaitReady(startupTimeout);
                 return worker;
             } catch (IOException e) {
