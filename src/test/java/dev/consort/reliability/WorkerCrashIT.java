@@ -2,6 +2,10 @@ package dev.consort.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -45,6 +49,9 @@ class WorkerCrashIT extends ReliabilitySupport {
         WorkerProcess doomed = started(shortLeases("crash-doomed"));
         await(Duration.ofMinutes(4), "a state save and a few steps beyond it",
                 () -> hasSavedState(job) && lastStep(job) >= STATE_EVERY + 5);
+        // Kill it while it writes the next state (its scratch or staging file exists), so that the kill
+        // leaves half-written files behind, as a real crash would.
+        boolean midWrite = awaitFileBeingWritten(doomed.pid(), Duration.ofMinutes(2));
         doomed.kill();
         long killedAt = System.nanoTime();
         long killedAfterStep = lastStep(job);
@@ -78,10 +85,34 @@ class WorkerCrashIT extends ReliabilitySupport {
         assertThat(lastWorker).endsWith(":" + rescuer.pid());
         int swept = assertNothingLeftBehind(Set.of(rescuer.pid()));
 
-        log.info("RELIABILITY worker-crash: killed after step {} (state at step {}), {} partial file(s) left by the kill, "
+        log.info("RELIABILITY worker-crash: killed {}after step {} (state at step {}), {} partial file(s) left by the kill, "
                         + "rescuer ready {} s after the kill, resumed at {} s, succeeded at {} s, {} step(s) redone, "
-                        + "{} blob leftover(s) swept", killedAfterStep, stateStep, leftByKill, rescuerReadyAfter,
+                        + "{} blob leftover(s) swept", midWrite ? "mid-write " : "", killedAfterStep, stateStep, leftByKill, rescuerReadyAfter,
                 resumedAfter, succeededAfter, killedAfterStep - stateStep, swept);
         List.of(doomed, rescuer).forEach(WorkerProcess::close);
+    }
+
+    /**
+     * Spins until the process {@code pid} has a file in its scratch or staging directory (a state or
+     * checkpoint being written); false if none appeared in time (the kill then lands between writes).
+     */
+    private boolean awaitFileBeingWritten(long pid, Duration timeout) throws IOException {
+        List<Path> parents = List.of(dataDir().resolve("tmp"), dataDir().resolve("blobs").resolve("staging"));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (Path parent : parents) {
+                try (DirectoryStream<Path> dirs = Files.newDirectoryStream(parent, "*_" + pid + "_*")) {
+                    for (Path dir : dirs) {
+                        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+                            if (files.iterator().hasNext()) {
+                                return true;
+                            }
+                        }
+                    }
+                }
+            }
+            Thread.onSpinWait();
+        }
+        return false;
     }
 }
