@@ -2,10 +2,8 @@ package dev.consort.dataset;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -20,10 +18,10 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import dev.consort.ConsortProperties;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
@@ -43,8 +41,6 @@ public class DatasetService {
 
     static final String OWNER_KIND = "dataset";
     private static final String TEMP_PREFIX = "dataset-tokens-";
-    /** Temporary token files older than this at startup were left by a crash. */
-    private static final Duration STALE = Duration.ofHours(1);
 
     private final DatasetRepository datasets;
     private final Gpt2Tokenizer tokenizer;
@@ -55,16 +51,14 @@ public class DatasetService {
     private final Path workDir;
 
     DatasetService(DatasetRepository datasets, Gpt2Tokenizer tokenizer, BlobStore blobs, BlobReferences references,
-            JdbcTemplate jdbc, TransactionTemplate transaction, ConsortProperties properties) throws IOException {
+            JdbcTemplate jdbc, TransactionTemplate transaction, ScratchDirectory scratch) {
         this.datasets = datasets;
         this.tokenizer = tokenizer;
         this.blobs = blobs;
         this.references = references;
         this.jdbc = jdbc;
         this.transaction = transaction;
-        this.workDir = properties.dataDir().resolve("tmp").toAbsolutePath();
-        Files.createDirectories(workDir);
-        removeStaleTempFiles();
+        this.workDir = scratch.path();
     }
 
     /** Checks, tokenizes and stores an upload; every content problem is a 422 naming the file and line. */
@@ -211,17 +205,6 @@ public class DatasetService {
     private StagedBlob stage(Path tokens) throws IOException {
         try (InputStream in = Files.newInputStream(tokens)) {
             return blobs.stage(in);
-        }
-    }
-
-    private void removeStaleTempFiles() throws IOException {
-        long cutoff = System.currentTimeMillis() - STALE.toMillis();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(workDir, TEMP_PREFIX + "*")) {
-            for (Path file : files) {
-                if (Files.getLastModifiedTime(file).toMillis() < cutoff) {
-                    Files.deleteIfExists(file);
-                }
-            }
         }
     }
 }

@@ -14,7 +14,6 @@ import java.util.UUID;
 import org.springframework.stereotype.Component;
 
 import ai.djl.Device;
-import dev.consort.ConsortProperties;
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointModels;
@@ -44,6 +43,7 @@ import dev.consort.merge.weights.MergeRecipe;
 import dev.consort.merge.weights.WeightMergeRequest;
 import dev.consort.merge.weights.WeightMerger;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.training.TrainingJobRunner;
 import dev.consort.training.TrainingPlans;
@@ -79,8 +79,7 @@ class MergeJobHandler implements JobHandler<MergeSpec> {
 
     MergeJobHandler(CheckpointModels models, CheckpointUploadService checkpoints, CheckpointCatalog catalog,
             RoutedModelCatalog routedModels,
-            DatasetTokens datasets, BlobStore blobs, TrainingJobRunner training, ConsortProperties properties)
-            throws IOException {
+            DatasetTokens datasets, BlobStore blobs, TrainingJobRunner training, ScratchDirectory scratch) {
         this.models = models;
         this.checkpoints = checkpoints;
         this.catalog = catalog;
@@ -88,8 +87,7 @@ class MergeJobHandler implements JobHandler<MergeSpec> {
         this.datasets = datasets;
         this.blobs = blobs;
         this.training = training;
-        this.scratch = properties.dataDir().resolve("tmp").toAbsolutePath();
-        Files.createDirectories(scratch);
+        this.scratch = scratch.path();
     }
 
     @Override

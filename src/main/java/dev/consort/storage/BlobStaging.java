@@ -3,9 +3,7 @@ package dev.consort.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -14,15 +12,18 @@ import java.util.HexFormat;
 
 /**
  * A local directory where incoming bytes are written while hashed, before a store publishes them: every
- * store stages the same way, whether publishing is a rename (filesystem) or an upload (S3).
+ * store stages the same way, whether publishing is a rename (filesystem) or an upload (S3). Each
+ * process stages in a {@link ProcessDirectory} of its own, so the partial files of a killed process are
+ * removed as soon as another process starts.
  */
 final class BlobStaging {
 
+    private final Path root;
     private final Path dir;
 
-    BlobStaging(Path dir) throws IOException {
-        this.dir = dir.toAbsolutePath();
-        Files.createDirectories(this.dir);
+    BlobStaging(Path root) throws IOException {
+        this.root = root.toAbsolutePath();
+        this.dir = ProcessDirectory.of(this.root);
     }
 
     Path dir() {
@@ -44,22 +45,12 @@ final class BlobStaging {
         }
     }
 
-    /** Removes staging files older than the given age (left by crashed uploads). */
+    /**
+     * Removes what crashed uploads left: the staging directories of dead processes, and other hosts' or
+     * older versions' staging files older than the given age.
+     */
     int purgeOlderThan(long olderThanMillis) throws IOException {
-        long cutoff = System.currentTimeMillis() - olderThanMillis;
-        int purged = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-            for (Path file : files) {
-                try {
-                    if (Files.getLastModifiedTime(file).toMillis() < cutoff && Files.deleteIfExists(file)) {
-                        purged++;
-                    }
-                } catch (NoSuchFileException ignored) {
-                    // published or purged concurrently
-                }
-            }
-        }
-        return purged;
+        return ProcessDirectory.reclaim(root, olderThanMillis);
     }
 
     static MessageDigest sha256Digest() {

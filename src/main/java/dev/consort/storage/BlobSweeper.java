@@ -13,9 +13,9 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Catches what a crash left behind: blob rows nobody references, files with no row, and staging
- * files of uploads that never finished. Everything it touches is older than a grace period, so it
- * never races an upload in progress.
+ * Catches what a crash left behind: blob rows nobody references, files with no row, and staging and
+ * scratch files of processes that died. Everything it touches is older than a grace period (or belongs
+ * to a process that no longer runs), so it never races an upload in progress.
  */
 @Component
 public class BlobSweeper {
@@ -26,29 +26,41 @@ public class BlobSweeper {
     private final JdbcTemplate jdbc;
     private final BlobStore store;
     private final BlobReferences references;
+    private final ScratchDirectory scratch;
 
-    BlobSweeper(JdbcTemplate jdbc, BlobStore store, BlobReferences references) {
+    BlobSweeper(JdbcTemplate jdbc, BlobStore store, BlobReferences references, ScratchDirectory scratch) {
         this.jdbc = jdbc;
         this.store = store;
         this.references = references;
+        this.scratch = scratch;
     }
 
     @Scheduled(initialDelayString = "PT1M", fixedDelayString = "PT10M")
     public void sweep() {
+        sweep(GRACE);
+    }
+
+    /**
+     * One sweep with the given grace period. A zero grace is safe only while no upload, job or other
+     * process is writing blobs (tests use it to collect at once what a killed process left).
+     *
+     * @return how many blob rows, stray files and staging or scratch leftovers were removed
+     */
+    public int sweep(Duration grace) {
         try {
             int rows = 0;
             List<String> unreferenced = jdbc.queryForList("""
                     select b.sha256 from blob b
                     where b.created_at < now() - make_interval(secs => ?)
                       and not exists (select 1 from blob_ref r where r.sha256 = b.sha256)""",
-                    String.class, (double) GRACE.toSeconds());
+                    String.class, grace.toMillis() / 1000.0);
             for (String sha : unreferenced) {
                 if (references.collectIfUnreferenced(sha)) {
                     rows++;
                 }
             }
             // Only old files: a young file with no visible row may belong to an upload not yet committed.
-            Set<String> files = new HashSet<>(store.listOlderThan(GRACE.toMillis()));
+            Set<String> files = new HashSet<>(store.listOlderThan(grace.toMillis()));
             int strays = 0;
             for (String sha : files) {
                 if (jdbc.queryForList("select 1 from blob where sha256 = ?", sha).isEmpty()) {
@@ -56,13 +68,15 @@ public class BlobSweeper {
                     strays++;
                 }
             }
-            int staging = store.purgeStaleStaging(GRACE.toMillis());
+            int staging = store.purgeStaleStaging(grace.toMillis()) + scratch.reclaim(grace.toMillis());
             if (rows + strays + staging > 0) {
-                log.info("Blob sweep removed {} unreferenced blobs, {} stray files, {} stale staging files",
+                log.info("Blob sweep removed {} unreferenced blobs, {} stray files, {} stale staging or scratch files",
                         rows, strays, staging);
             }
+            return rows + strays + staging;
         } catch (IOException | RuntimeException e) {
             log.warn("Blob sweep failed: {}", e.toString());
+            return 0;
         }
     }
 }

@@ -105,7 +105,7 @@ class ApiKeyFilter extends OncePerRequestFilter {
             grant = keys.verify(key.get());
         } catch (DataAccessException e) {
             logger.warn("Cannot verify API keys: " + e);
-            problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemType.SERVICE_UNAVAILABLE,
+            problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemType.DATABASE_UNAVAILABLE,
                     "The metadata database is unavailable; retry shortly", Map.of(HttpHeaders.RETRY_AFTER, "5"));
             return;
         }

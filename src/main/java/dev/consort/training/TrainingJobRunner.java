@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
-import dev.consort.ConsortProperties;
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointProvenance;
@@ -31,19 +32,24 @@ import dev.consort.job.JobRepository;
 import dev.consort.metrics.TrainingMetrics;
 import dev.consort.safetensors.DType;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.worker.JobContext;
 import dev.consort.worker.JobFailedException;
+import dev.consort.worker.JobStoppedException;
 
 /**
  * Runs a training job (pretrain or finetune) on the engine and reports it through the job: a loss
  * point per step, validation points, throttled progress events with tokens/s and ETA, a registered
  * checkpoint at every {@code checkpoint_every} steps and at the end (the best by validation loss
- * marked), and the resumable training state every {@code state_every} steps. A job requeued after
- * its worker died resumes from the last saved state, so every step appears once in its curves.
+ * marked), and the resumable training state every {@code state_every} steps and when its worker
+ * shuts down. A job requeued after its worker stopped or died resumes from the last saved state, so
+ * every step appears once in its curves.
  */
 @Component
 public class TrainingJobRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(TrainingJobRunner.class);
 
     /** At most one progress event per this many milliseconds (every step still gets a loss point). */
     static final long PROGRESS_INTERVAL_MILLIS = 1000;
@@ -58,15 +64,14 @@ public class TrainingJobRunner {
     private final Path scratch;
 
     TrainingJobRunner(DatasetTokens datasets, CheckpointUploadService checkpoints, CheckpointCatalog catalog,
-            JobRepository jobs, BlobStore blobs, TrainingMetrics metrics, ConsortProperties properties) throws IOException {
+            JobRepository jobs, BlobStore blobs, TrainingMetrics metrics, ScratchDirectory scratch) {
         this.datasets = datasets;
         this.checkpoints = checkpoints;
         this.catalog = catalog;
         this.jobs = jobs;
         this.blobs = blobs;
         this.metrics = metrics;
-        this.scratch = properties.dataDir().resolve("tmp").toAbsolutePath();
-        Files.createDirectories(scratch);
+        this.scratch = scratch.path();
     }
 
     /**
@@ -135,16 +140,43 @@ public class TrainingJobRunner {
         private long lastProgressMillis;
         private Step lastStep;
         private double lastValidationLoss = Double.NaN;
+        /** The step of the newest saved state (restored or written by this run). */
+        private int savedStep;
 
         Reporter(JobContext job, Run run, Trainer trainer) {
             this.job = job;
             this.run = run;
             this.trainer = trainer;
+            this.savedStep = trainer.step();
         }
 
+        /**
+         * Comes between steps, when every report of the last step is done: a worker shutting down saves
+         * the state here, so the next worker resumes from this step rather than the last periodic save.
+         */
         @Override
         public void checkStop() {
-            job.checkCancelled();
+            try {
+                job.checkCancelled();
+            } catch (JobStoppedException stopped) {
+                if (stopped.reason() == JobStoppedException.Reason.SHUTDOWN && trainer.step() > savedStep) {
+                    saveStateBeforeShutdown();
+                }
+                throw stopped;
+            }
+        }
+
+        private void saveStateBeforeShutdown() {
+            int step = trainer.step();
+            try {
+                onStateDue(step, trainer.tokensSeen(), trainer);
+                job.event("state_saved", "training state saved at step " + step + " as the worker shuts down",
+                        Map.of("step", step, "tokens", trainer.tokensSeen()));
+            } catch (IOException | RuntimeException e) {
+                // The job is requeued all the same; it resumes from the last periodic save instead.
+                log.warn("Could not save the training state of job {} at step {} on shutdown: {}", job.jobId(), step,
+                        e.toString());
+            }
         }
 
         @Override
@@ -181,7 +213,15 @@ public class TrainingJobRunner {
 
         @Override
         public void onCheckpoint(int step, long tokens, Gpt2Model model) throws IOException {
-            job.checkCancelled();
+            try {
+                job.checkCancelled();
+            } catch (JobStoppedException stopped) {
+                // Shutting down: register this step's checkpoint all the same, then stop (and save the
+                // state) at the next checkStop, so the resumed job does not skip this checkpoint.
+                if (stopped.reason() != JobStoppedException.Reason.SHUTDOWN) {
+                    throw stopped;
+                }
+            }
             // A resumed job may reach a step whose checkpoint its earlier attempt already registered.
             UUID registered = catalog.findProduced(job.jobId(), step).map(Checkpoint::id)
                     .orElseGet(() -> register(step, model).id());
@@ -214,6 +254,7 @@ public class TrainingJobRunner {
                 try (InputStream in = Files.newInputStream(file)) {
                     job.saveState(in);
                 }
+                savedStep = step;
             } finally {
                 Files.deleteIfExists(file);
             }

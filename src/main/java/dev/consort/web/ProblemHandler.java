@@ -5,9 +5,11 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
@@ -19,6 +21,8 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+import dev.consort.database.DatabaseUnavailable;
 
 /**
  * Turns every failure into RFC 9457 problem+json with a stable {@code type}: our own
@@ -46,25 +50,39 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         return apiProblem(problem);
     }
 
+    /** Seconds a client is told to wait when the database is unreachable (a restart takes about this long). */
+    static final String DATABASE_RETRY_AFTER_SECONDS = "5";
+
     @ExceptionHandler({CannotGetJdbcConnectionException.class, CannotCreateTransactionException.class,
-            DataAccessResourceFailureException.class})
+            DataAccessResourceFailureException.class, TransientDataAccessResourceException.class})
     ResponseEntity<ProblemDetail> databaseDown(Exception e) {
         log.warn("Database unavailable: {}", e.toString());
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-                "The metadata database is unavailable; retry shortly");
-        problem.setType(ProblemType.SERVICE_UNAVAILABLE.uri());
-        problem.setTitle(ProblemType.SERVICE_UNAVAILABLE.title());
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "5").body(problem);
+        return databaseUnavailable();
     }
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        if (DatabaseUnavailable.isCause(e)) {
+            return databaseDown(e);
+        }
         log.error("Unhandled error", e);
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
                 "An internal error occurred; it has been logged");
         problem.setType(ProblemType.INTERNAL_ERROR.uri());
         problem.setTitle(ProblemType.INTERNAL_ERROR.title());
         return ResponseEntity.internalServerError().body(problem);
+    }
+
+    /** 503 with Retry-After: the request may well succeed once PostgreSQL is back. */
+    static ResponseEntity<ProblemDetail> databaseUnavailable() {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+                "The metadata database is unavailable; retry shortly");
+        problem.setType(ProblemType.DATABASE_UNAVAILABLE.uri());
+        problem.setTitle(ProblemType.DATABASE_UNAVAILABLE.title());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, DATABASE_RETRY_AFTER_SECONDS)
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(problem);
     }
 
     @Override

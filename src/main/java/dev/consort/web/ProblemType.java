@@ -23,6 +23,7 @@ public enum ProblemType {
     CONFLICT("conflict", "Conflict"),
     TOO_MANY_REQUESTS("too-many-requests", "Too many requests"),
     SERVICE_UNAVAILABLE("service-unavailable", "Service unavailable"),
+    DATABASE_UNAVAILABLE("database-unavailable", "Database unavailable"),
     INTERNAL_ERROR("internal-error", "Internal error");
 
     static final String BASE = "https://consort.dev/problems/";

@@ -70,6 +70,25 @@ public class JobStateStore {
         }
     }
 
+    /**
+     * Drops the states of jobs that ended by any path: cancelled while queued after a requeue, failed
+     * by the reaper, or finished by a worker that died (or lost the database) before dropping it.
+     * Ended jobs never run again, so nothing can race this.
+     *
+     * @return how many states were dropped
+     */
+    int dropEnded() {
+        Integer dropped = tx.execute(t -> {
+            List<java.util.UUID> owners = jdbc.queryForList("""
+                    select r.owner_id from blob_ref r join job j on j.id = r.owner_id
+                    where r.owner_kind = ? and j.status in ('succeeded', 'failed', 'cancelled')""",
+                    java.util.UUID.class, OWNER_KIND);
+            owners.forEach(id -> references.detachAll(OWNER_KIND, id));
+            return owners.size();
+        });
+        return dropped == null ? 0 : dropped;
+    }
+
     /** Forgets the job's state; its blob is deleted once nothing else references it. */
     void drop(java.util.UUID jobId) {
         tx.executeWithoutResult(t -> references.detachAll(OWNER_KIND, jobId));

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import dev.consort.database.DatabaseUnavailable;
 import dev.consort.job.spec.JobSpec;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,6 +27,8 @@ import tools.jackson.databind.json.JsonMapper;
 public class WorkerPool implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+    /** Longest pause between attempts to reach an unreachable database. */
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final String name;
     private final WorkerSettings settings;
@@ -76,8 +79,9 @@ public class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: running jobs see {@link JobStoppedException} at their next check, get the chance
-     * to save state, and go back to the queue for another worker; waits up to {@code timeout}.
+     * Graceful stop: running jobs see {@link JobStoppedException} ({@code SHUTDOWN}) at their next check,
+     * save their state (training does), and are released to the queue at once, without waiting for
+     * their lease to expire, for another worker to resume; waits up to {@code timeout}.
      */
     public void stop(Duration timeout) {
         stopping = true;
@@ -133,7 +137,8 @@ public class WorkerPool implements AutoCloseable {
                 // Typically the database is unreachable: back off and try again.
                 if (!halted) {
                     log.warn("Worker {} on {} could not poll the queue: {}", name, device, e.toString());
-                    sleepQuietly(settings.poll().multipliedBy(5));
+                    sleepQuietly(MAX_BACKOFF.compareTo(settings.poll().multipliedBy(5)) < 0
+                            ? MAX_BACKOFF : settings.poll().multipliedBy(5));
                 }
             }
         }
@@ -153,13 +158,27 @@ public class WorkerPool implements AutoCloseable {
         } catch (JobStoppedException stopped) {
             switch (stopped.reason()) {
                 case CANCELLED -> finish(job, "cancelled", null, null, "cancelled by request");
-                case SHUTDOWN -> queue.release(job.lease(), "worker " + name + " shutting down; job requeued");
+                case SHUTDOWN -> {
+                    if (!halted) {
+                        queue.release(job.lease(), "worker " + name + " shutting down; job requeued");
+                        log.info("Released job {} to the queue: this worker is shutting down", job.jobId());
+                    }
+                }
                 case LEASE_LOST -> log.warn("Lost the lease on job {}; another worker owns it now", job.jobId());
             }
         } catch (JobFailedException failed) {
             finish(job, "failed", null, failed.code(), failed.getMessage());
         } catch (Exception e) {
             if (halted) {
+                return;
+            }
+            if (DatabaseUnavailable.isCause(e)) {
+                // Not the job's fault: it goes back to the queue (and resumes from its saved state) once
+                // the database answers; if its lease expires first, the reaper requeues it instead.
+                log.warn("Database unavailable while running job {} ({}); releasing it once the database is back",
+                        job.jobId(), e.toString());
+                whenDatabaseAnswers("release job " + job.jobId(),
+                        () -> queue.release(job.lease(), "database unavailable on " + name + "; job requeued"));
                 return;
             }
             log.error("Job {} failed", job.jobId(), e);
@@ -183,14 +202,45 @@ public class WorkerPool implements AutoCloseable {
         return handler.run(spec, job);
     }
 
+    /** Records the outcome, waiting out a database outage so that a finished job is not run again. */
     private void finish(RunningJob job, String status, String result, String code, String message) {
         if (halted) {
             return;
         }
-        if (queue.finish(job.lease(), status, result, code, message)) {
-            states.drop(job.jobId()); // a finished job never resumes
-        } else {
+        Boolean recorded = whenDatabaseAnswers("record " + status + " for job " + job.jobId(),
+                () -> queue.finish(job.lease(), status, result, code, message));
+        if (Boolean.TRUE.equals(recorded)) {
+            // A finished job never resumes; its state blob must not outlive it.
+            whenDatabaseAnswers("drop the saved state of job " + job.jobId(), () -> {
+                states.drop(job.jobId());
+                return true;
+            });
+        } else if (Boolean.FALSE.equals(recorded)) {
             log.warn("Could not record {} for job {}: lease lost", status, job.jobId());
+        }
+    }
+
+    /**
+     * Runs {@code write} until the database answers it, backing off while it is unreachable. Gives up
+     * (returns null) when the pool stops: the job's lease then expires and the reaper requeues it.
+     */
+    private <T> T whenDatabaseAnswers(String what, java.util.function.Supplier<T> write) {
+        Duration backoff = settings.poll();
+        while (true) {
+            try {
+                return write.get();
+            } catch (RuntimeException e) {
+                if (!DatabaseUnavailable.isCause(e)) {
+                    throw e;
+                }
+                if (stopping) {
+                    log.warn("Could not {} before stopping: {}", what, e.toString());
+                    return null;
+                }
+                log.warn("Could not {}: {}; retrying in {} ms", what, e.toString(), backoff.toMillis());
+                sleepQuietly(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            }
         }
     }
 

@@ -19,6 +19,8 @@ class BlobReferencesTest extends ApiTest {
     BlobReferences references;
     @Autowired
     TransactionTemplate tx;
+    @Autowired
+    BlobSweeper sweeper;
 
     @Test
     void aBlobLivesWhileAnyOwnerReferencesIt() throws Exception {
@@ -60,7 +62,7 @@ class BlobReferencesTest extends ApiTest {
         java.nio.file.Path file = ((FilesystemBlobStore) store).pathOf(sha);
         java.nio.file.Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(
                 System.currentTimeMillis() - BlobSweeper.GRACE.toMillis() - 60_000));
-        new BlobSweeper(jdbc, store, references).sweep();
+        sweeper.sweep();
         assertThat(store.exists(sha)).isFalse();
     }
 }

@@ -41,8 +41,8 @@ abstract class BlobStoreContract {
     }
 
     private void assertNoStagingFiles() throws IOException {
-        try (var files = Files.list(root.resolve("staging"))) {
-            assertThat(files).isEmpty();
+        try (var files = Files.walk(root.resolve("staging"))) {
+            assertThat(files.filter(Files::isRegularFile)).isEmpty();
         }
     }
 
@@ -111,6 +111,36 @@ abstract class BlobStoreContract {
         assertThat(store.purgeStaleStaging(3_600_000)).isEqualTo(1);
         assertThat(Files.exists(stale)).isFalse();
         assertThat(Files.exists(fresh)).isTrue();
+    }
+
+    /** A process killed mid-upload cannot clean up: the next store opened on the same root does, at once. */
+    @Test
+    void removesTheStagingFilesOfADeadProcessButNotOfALiveOne() throws Exception {
+        String thisProcess = ProcessDirectory.name();
+        String host = thisProcess.substring(0, thisProcess.lastIndexOf('_', thisProcess.lastIndexOf('_') - 1));
+        Process exited = new ProcessBuilder("true").start();
+        exited.waitFor();
+        Process running = new ProcessBuilder("sleep", "120").start();
+        try {
+            long runningStart = running.info().startInstant().orElseThrow().toEpochMilli();
+            Path dead = Files.createDirectories(root.resolve("staging").resolve(host + "_" + exited.pid() + "_1"));
+            Path live = Files.createDirectories(root.resolve("staging").resolve(host + "_" + running.pid() + "_" + runningStart));
+            Path reusedPid = Files.createDirectories(root.resolve("staging").resolve(host + "_" + running.pid() + "_1"));
+            Path otherHost = Files.createDirectories(root.resolve("staging").resolve("elsewhere_" + exited.pid() + "_1"));
+            for (Path dir : java.util.List.of(dead, live, reusedPid, otherHost)) {
+                Files.writeString(dir.resolve("upload-1.part"), "half an upload");
+            }
+
+            createStore(root);
+
+            assertThat(dead).doesNotExist();
+            assertThat(reusedPid).doesNotExist();
+            assertThat(live.resolve("upload-1.part")).exists();
+            // Another host's process may still be running: only the age of its files can tell.
+            assertThat(otherHost.resolve("upload-1.part")).exists();
+        } finally {
+            running.destroyForcibly();
+        }
     }
 
     @Test

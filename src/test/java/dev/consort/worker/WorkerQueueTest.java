@@ -138,11 +138,12 @@ class WorkerQueueTest extends ApiTest {
     }
 
     @Test
-    void aJobWhoseWorkersKeepDyingFailsAfterMaxAttempts() {
-        UUID id = enqueue("{\"steps\": 1000, \"step_millis\": 50}");
+    void aJobWhoseWorkersKeepDyingFailsAfterMaxAttemptsAndItsStateIsDropped() {
+        UUID id = enqueue("{\"steps\": 1000, \"step_millis\": 50, \"state_every\": 5}");
         jdbc.update("update job set max_attempts = 1 where id = ?", id);
         WorkerPool crashing = pool("pool-doomed", Duration.ofSeconds(1), "lab:0");
-        await(Duration.ofSeconds(20), () -> "running".equals(status(id)));
+        await(Duration.ofSeconds(20), () -> jdbc.queryForObject(
+                "select count(*) from blob_ref where owner_kind = 'job' and owner_id = ?", Integer.class, id) == 1);
         crashing.halt();
         await(Duration.ofSeconds(20), () -> {
             queue.reapExpiredLeases();
@@ -150,6 +151,13 @@ class WorkerQueueTest extends ApiTest {
         });
         assertThat(jdbc.queryForObject("select error_code from job where id = ?", String.class, id))
                 .isEqualTo("lease_expired");
+        // No worker finished it, so the reaper's next round drops the state that can never be resumed.
+        String savedSha = jdbc.queryForObject("select sha256 from blob_ref where owner_kind = 'job' and owner_id = ?",
+                String.class, id);
+        assertThat(states.dropEnded()).isPositive();
+        assertThat(jdbc.queryForObject("select count(*) from blob_ref where owner_kind = 'job' and owner_id = ?",
+                Integer.class, id)).isZero();
+        assertThat(jdbc.queryForObject("select count(*) from blob where sha256 = ?", Integer.class, savedSha)).isZero();
     }
 
     @Test
