@@ -15,7 +15,7 @@ export function jobLabel(job) {
 
 export function render(main, {signal, query}) {
   const wanted = STATUSES.includes(query.get('status')) ? query.get('status') : '';
-  const rows = new Map(); // job id -> {job, row, bar, badge, duration, streaming}
+  const rows = new Map(); // job id -> {job, row, bar, badge, duration, stream (its AbortController)}
   const body = h('tbody');
   const status = h('p', {class: 'note', role: 'status', 'aria-live': 'polite'});
   const filter = h('select', {id: 'status-filter', onchange: () => {
@@ -49,7 +49,7 @@ export function render(main, {signal, query}) {
       h('td', {class: 'progress-cell'}, bar),
       h('td', {}, formatTime(job.created_at)),
       duration);
-    const entry = {job, row, bar, badge, duration, streaming: false};
+    const entry = {job, row, bar, badge, duration, stream: null};
     show(entry);
     return entry;
   }
@@ -61,12 +61,28 @@ export function render(main, {signal, query}) {
     entry.duration.textContent = job.started_at ? formatDuration(job.started_at, job.finished_at) : '';
   }
 
+  /**
+   * Gives the newest unfinished jobs a live stream each, up to MAX_STREAMS; a stream of an older job
+   * is closed for a newer one (the periodic refresh keeps the older one's row current).
+   */
+  function allocateStreams() {
+    if (signal.aborted) return;
+    const wanting = [...rows.values()].filter((e) => !TERMINAL.has(e.job.status) && !e.noStream)
+      .sort((a, b) => (a.job.id < b.job.id ? 1 : -1)); // UUIDv7: newest first
+    const keep = new Set(wanting.slice(0, MAX_STREAMS));
+    for (const entry of rows.values()) {
+      if (entry.stream && !keep.has(entry)) entry.stream.abort();
+    }
+    keep.forEach(stream);
+  }
+
   function stream(entry) {
-    if (signal.aborted || entry.streaming || TERMINAL.has(entry.job.status)) return;
-    if ([...rows.values()].filter((e) => e.streaming).length >= MAX_STREAMS) return;
-    entry.streaming = true;
+    if (entry.stream) return;
+    const controller = new AbortController();
+    signal.addEventListener('abort', () => controller.abort(), {once: true});
+    entry.stream = controller;
     followJob(entry.job.id, {
-      signal,
+      signal: controller.signal,
       onEvent(event) {
         const job = entry.job;
         job.status = statusAfter(event.name, job.status);
@@ -76,13 +92,15 @@ export function render(main, {signal, query}) {
         show(entry);
       },
     }).then((finished) => {
-      entry.streaming = false;
+      if (entry.stream === controller) entry.stream = null;
       if (signal.aborted) return;
       if (finished) {
         entry.job = finished;
         show(entry);
+      } else if (!controller.signal.aborted) {
+        entry.noStream = true; // the service refused it (401, 404): leave this row to the refresh
       }
-      for (const other of rows.values()) stream(other); // a slot is free
+      if (!controller.signal.aborted) allocateStreams(); // a slot is free
     });
   }
 
@@ -91,7 +109,7 @@ export function render(main, {signal, query}) {
     for (const job of jobs) {
       const known = rows.get(job.id);
       if (known) {
-        if (!known.streaming) {
+        if (!known.stream) {
           known.job = job;
           show(known);
         }
@@ -103,7 +121,7 @@ export function render(main, {signal, query}) {
     }
     if (atTop) body.prepend(...fresh);
     else body.append(...fresh);
-    for (const entry of rows.values()) stream(entry);
+    allocateStreams();
     const empty = body.querySelector('.empty-row');
     if (rows.size === 0 && !empty) {
       body.append(h('tr', {class: 'empty-row'}, h('td', {colspan: 6},

@@ -130,7 +130,8 @@ export function lineageSvg(graph) {
     const x2 = to.x;
     const y2 = to.y + NODE_HEIGHT / 2;
     const bend = Math.max(30, (x2 - x1) / 2);
-    svg.append(s('path', {class: `edge edge-${edge.style}`, 'marker-end': 'url(#arrow)',
+    svg.append(s('path', {class: `edge edge-${edge.style}`, 'marker-end': 'url(#arrow)', 'data-from': edge.from,
+      'data-to': edge.to,
       d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`},
     s('title', {}, `${edge.style === 'base' ? 'base of' : edge.style === 'merged' ? 'merged into' : 'trained into'}`)));
   }

@@ -48,10 +48,13 @@ public final class HeadlessChromium implements AutoCloseable {
         this.profile = profile;
     }
 
+    public static boolean installed() {
+        return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    }
+
     /** Skips the test (or fails it, when end-to-end tests are required) if Chromium or its driver is absent. */
     public static void assumeInstalled() {
-        boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-        if (installed) {
+        if (installed()) {
             return;
         }
         String missing = "Debian's chromium and chromium-driver are not installed (" + CHROMIUM + ", " + CHROMEDRIVER
