@@ -37,6 +37,9 @@ class DashboardBrowserTest extends ApiTest {
     private static final Duration JOB_TIMEOUT = Duration.ofMinutes(8);
     private static final Duration PAGE_TIMEOUT = Duration.ofMinutes(2);
 
+    /** A name that would run script if the page ever parsed names as HTML. */
+    private static final String MARKUP_NAME = "<img src=x onerror=\"window.consortInjected=1\"><b>notes</b>";
+
     private HeadlessChromium chromium;
     private WebDriver page;
     private String base;
@@ -56,6 +59,11 @@ class DashboardBrowserTest extends ApiTest {
                 .field("name", "dashboard-base"));
         assertThat(checkpoint.statusCode()).as(checkpoint.body()).isEqualTo(201);
         base = json(checkpoint).path("id").asText();
+        // Oldest of the three datasets, so the templates pick the other two.
+        HttpResponse<String> markup = post("/datasets", new Multipart()
+                .file("file", "notes.txt", "Plain notes.\n\nMore notes.\n".getBytes(StandardCharsets.UTF_8))
+                .field("name", MARKUP_NAME));
+        assertThat(markup.statusCode()).as(markup.body()).isEqualTo(201);
         String mathDataset = dataset("math.txt", "Seven times eight is fifty six. Nine plus four is thirteen.");
         // The math specialist trains through the API while the page launches the code one.
         HttpResponse<String> math = postJson("/jobs", """
@@ -177,7 +185,10 @@ class DashboardBrowserTest extends ApiTest {
 
         page.findElement(By.cssSelector("nav a[data-nav='datasets']")).click();
         visible(By.id("datasets-table"));
-        assertThat(page.findElements(By.cssSelector("#datasets-table tbody tr"))).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(page.findElements(By.cssSelector("#datasets-table tbody tr"))).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(page.findElement(By.id("datasets-table")).getText()).contains(MARKUP_NAME);
+        assertThat(page.findElements(By.cssSelector("#datasets-table img, #datasets-table b"))).isEmpty();
+        assertThat(chromium.script("return window.consortInjected === undefined")).isEqualTo(true);
 
         assertThat(chromium.script("return window.consortNoReload === true")).isEqualTo(true);
         assertThat(chromium.browserErrors()).isEmpty();
