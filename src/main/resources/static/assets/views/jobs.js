@@ -68,7 +68,7 @@ export function render(main, {signal, query}) {
   function allocateStreams() {
     if (signal.aborted) return;
     const wanting = [...rows.values()].filter((e) => !TERMINAL.has(e.job.status) && !e.noStream)
-      .sort((a, b) => (a.job.id < b.job.id ? 1 : -1)); // UUIDv7: newest first
+      .sort((a, b) => new Date(b.job.created_at) - new Date(a.job.created_at));
     const keep = new Set(wanting.slice(0, MAX_STREAMS));
     for (const entry of rows.values()) {
       if (entry.stream && !keep.has(entry)) entry.stream.abort();

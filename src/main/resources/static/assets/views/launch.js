@@ -19,6 +19,8 @@ function idempotencyKey() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+const newestFirst = (a, b) => new Date(b.created_at) - new Date(a.created_at);
+
 /** A spec to start from, filled with the newest stored inputs that fit. */
 function template(type, catalog, jobs) {
   const checkpoints = catalog.checkpointList; // newest first
@@ -51,7 +53,9 @@ function template(type, catalog, jobs) {
       return {model_a_id: experts[0] || '<checkpoint id>', model_b_id: experts[1] || null, dataset_id: dataset,
         split: 'validation', context, windows: 16};
     case 'sweep': {
-      const finetunes = jobs.filter((j) => j.type === 'finetune' && j.status === 'succeeded').slice(0, 2);
+      // The two newest specialists of the same base: a sweep compares two runs from one starting point.
+      const finetunes = jobs.filter((j) => j.type === 'finetune' && j.status === 'succeeded'
+        && (!base || j.spec?.base_checkpoint_id === base.id)).sort(newestFirst).slice(0, 2);
       return {finetune_job_a_id: finetunes[1]?.id || '<finetune job id>', finetune_job_b_id: finetunes[0]?.id
         || '<finetune job id>', adaptation_dataset_id: dataset, reference_dataset_id: datasets[1]?.id || dataset};
     }

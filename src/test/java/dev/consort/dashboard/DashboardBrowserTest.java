@@ -191,7 +191,7 @@ class DashboardBrowserTest extends ApiTest {
         assertThat(chromium.script("return window.consortInjected === undefined")).isEqualTo(true);
 
         assertThat(chromium.script("return window.consortNoReload === true")).isEqualTo(true);
-        assertThat(chromium.browserErrors()).isEmpty();
+        assertThat(chromium.scriptErrors()).isEmpty();
     }
 
     @Test
@@ -227,7 +227,19 @@ class DashboardBrowserTest extends ApiTest {
             chromium.screenshot("launch");
         }
         page.findElement(By.id("launch-submit")).click();
-        chromium.waitUpTo(PAGE_TIMEOUT).until(d -> d.getCurrentUrl().contains("#/jobs?launched="));
+        try {
+            chromium.waitUpTo(PAGE_TIMEOUT).until(d -> {
+                List<WebElement> refused = d.findElements(By.cssSelector("#launch-errors .error"));
+                if (!refused.isEmpty()) {
+                    throw new AssertionError("the page did not launch the " + type + " job: " + refused.get(0).getText());
+                }
+                return d.getCurrentUrl().contains("#/jobs?launched=");
+            });
+        } catch (AssertionError | org.openqa.selenium.TimeoutException e) {
+            chromium.screenshot("launch-" + type + "-failed");
+            throw new AssertionError(e.getMessage() + "; the page at " + page.getCurrentUrl() + " shows: "
+                    + page.findElement(By.tagName("main")).getText(), e);
+        }
         String url = page.getCurrentUrl();
         return url.substring(url.indexOf("launched=") + "launched=".length());
     }

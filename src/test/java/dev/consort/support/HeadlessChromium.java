@@ -126,11 +126,16 @@ public final class HeadlessChromium implements AutoCloseable {
         }
     }
 
-    /** Errors the page logged (uncaught exceptions, failed loads) since the last call. */
-    public List<String> browserErrors() {
+    /**
+     * Script errors the page logged (uncaught exceptions, unhandled rejections) since the last call. HTTP
+     * failures are left out: the page reports those itself, and the tests check what it shows.
+     */
+    public List<String> scriptErrors() {
         return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
                 .filter(e -> e.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue())
-                .map(LogEntry::getMessage).toList();
+                .map(LogEntry::getMessage)
+                .filter(message -> !message.contains("Failed to load resource"))
+                .toList();
     }
 
     @Override

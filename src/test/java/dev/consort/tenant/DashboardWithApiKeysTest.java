@@ -66,6 +66,7 @@ class DashboardWithApiKeysTest extends TenantApiTest {
             assertThat(page.findElements(By.cssSelector("#events-table tr[data-kind='succeeded']"))).hasSize(1);
             assertThat(page.findElement(By.id("key-status")).getText()).contains("…" + key.substring(key.length() - 4));
             chromium.screenshot("job-with-api-key");
+            assertThat(chromium.scriptErrors()).isEmpty();
         }
         JsonNode job = json(getAs(key, "/jobs/" + jobId));
         assertThat(job.path("status").asText()).isEqualTo("succeeded");
