@@ -40,9 +40,9 @@ export function lineageGraph(checkpoints, routedModels, jobs, {compact}) {
     const merged = (c.merged_from || []).length > 0;
     const kind = merged ? 'merge' : c.producing_job_id ? 'trained' : 'upload';
     const job = jobs.get(c.producing_job_id);
-    const jobName = job ? job.name || `${job.type} …${shortId(job.id)}` : null;
+    const jobName = job ? job.name || `${job.type} job …${shortId(job.id)}` : null;
     const detail = kind === 'upload' ? `upload · ${c.config.n_layer} layers × ${c.config.n_embd}`
-      : kind === 'merge' ? `merge${jobName ? ` · ${jobName}` : ''}`
+      : kind === 'merge' ? (job?.name ? `merge · ${job.name}` : jobName || 'merge')
         : `${jobName || 'trained'} · step ${c.step ?? '?'}${c.best ? ' · best' : ''}`;
     nodes.set(c.id, {id: c.id, name: c.name || shortId(c.id), kind, detail, jobId: c.producing_job_id,
       created: c.created_at});
