@@ -2,6 +2,7 @@ package dev.consort.checkpoint;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.UUID;
 
 import jakarta.persistence.Column;
@@ -65,6 +66,10 @@ public class Checkpoint extends AssignedIdEntity {
     @Column(name = "producing_job_id")
     private UUID producingJobId;
 
+    @JdbcTypeCode(SqlTypes.ARRAY)
+    @Column(name = "merged_from", nullable = false)
+    private UUID[] mergedFrom;
+
     private Long step;
 
     private boolean best;
@@ -96,6 +101,7 @@ public class Checkpoint extends AssignedIdEntity {
         this.weightsBytes = weightsBytes;
         this.parentId = provenance.parentId();
         this.producingJobId = provenance.producingJobId();
+        this.mergedFrom = provenance.mergedFrom().toArray(UUID[]::new);
         this.step = provenance.step();
         this.best = provenance.best();
         // PostgreSQL keeps microseconds: truncate so the view right after insert equals a later read.
@@ -164,6 +170,11 @@ public class Checkpoint extends AssignedIdEntity {
 
     public UUID producingJobId() {
         return producingJobId;
+    }
+
+    /** The checkpoints a weight-space merge combined, in expert order; empty for anything else. */
+    public List<UUID> mergedFrom() {
+        return mergedFrom == null ? List.of() : List.of(mergedFrom);
     }
 
     public Long step() {

@@ -46,6 +46,12 @@ public class CheckpointCatalog {
                 && repository.findById(provenance.parentId()).filter(c -> CurrentTenant.allows(c.tenant())).isEmpty()) {
             throw ApiProblem.invalidField("parent_id", "no checkpoint with id " + provenance.parentId());
         }
+        for (int i = 0; i < provenance.mergedFrom().size(); i++) {
+            UUID source = provenance.mergedFrom().get(i);
+            if (repository.findById(source).filter(c -> CurrentTenant.allows(c.tenant())).isEmpty()) {
+                throw ApiProblem.invalidField("merged_from[" + i + "]", "no checkpoint with id " + source);
+            }
+        }
         Checkpoint checkpoint = new Checkpoint(TimeOrderedIds.next(), name, valid.config().json(),
                 valid.config().config(), valid.weights().parameterCount(), valid.dtype(), weights.sha256(),
                 weights.size(), provenance, tenantFor(provenance));
@@ -119,6 +125,9 @@ public class CheckpointCatalog {
                     + routedModels.size() + " routed model(s) " + routedModels + "; delete them first",
                     routedModels.stream().map(r -> new ApiProblem.FieldError(r, "routed model uses it")).toList());
         }
+        // Merges made from it keep existing and no longer name it, as children lose their parent_id.
+        jdbc.update("update checkpoint set merged_from = array_remove(merged_from, ?) where merged_from @> array[?]",
+                id, id);
         blobs.detachAll(OWNER_KIND, id);
         repository.delete(checkpoint);
     }

@@ -1,6 +1,7 @@
 package dev.consort.checkpoint;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -24,6 +25,10 @@ public record CheckpointView(
         UUID parentId,
         @JsonProperty("producing_job_id") @Schema(description = "the job that produced it; absent for uploads")
         UUID producingJobId,
+        @JsonProperty("merged_from")
+        @Schema(description = "the checkpoints a weight-space merge combined, in expert order (parent_id is their "
+                + "common base); empty for uploads and trained checkpoints")
+        List<UUID> mergedFrom,
         @Schema(description = "the training step it was saved at") Long step,
         @Schema(description = "whether its job marked it as the best of its series") boolean best) {
 
@@ -41,6 +46,6 @@ public record CheckpointView(
         return new CheckpointView(c.id(), c.name(), c.createdAt(),
                 new ConfigSummary(c.nLayer(), c.nEmbd(), c.nHead(), c.nInner(), c.vocabSize(), c.nPositions()),
                 c.parameterCount(), c.dtype(), c.weightsSha256(), c.weightsBytes(), c.parentId(),
-                c.producingJobId(), c.step(), c.best());
+                c.producingJobId(), c.mergedFrom(), c.step(), c.best());
     }
 }

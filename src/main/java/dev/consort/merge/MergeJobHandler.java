@@ -261,7 +261,7 @@ class MergeJobHandler implements JobHandler<MergeSpec> {
                 byte[] config = models.checkpoint(spec.expertIds().get(0)).configJson().getBytes(StandardCharsets.UTF_8);
                 try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
                     checkpointId = checkpoints.register(config, staged, name,
-                            new CheckpointProvenance(parent, job.jobId(), null, false)).id();
+                            new CheckpointProvenance(parent, job.jobId(), null, false, spec.expertIds())).id();
                 }
                 job.event("merged", request.displayName() + ": " + merged.tensors() + " tensors",
                         Map.of("checkpoint_id", checkpointId, "bytes_read", merged.bytesRead()));

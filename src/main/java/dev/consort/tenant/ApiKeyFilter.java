@@ -32,7 +32,7 @@ import tools.jackson.databind.json.JsonMapper;
  * admin key (which may only manage keys, under {@code /admin}). Failures are answered here, as
  * problem+json: 401 with {@code WWW-Authenticate: Bearer} for a missing, unknown or revoked key, 403 for
  * a key used outside its reach, 429 with {@code Retry-After}, 413 or 411 for uploads beyond a key's limit.
- * Health, metrics and the API description need no key. With no keys configured at all
+ * Health, metrics, the API description and the dashboard's static files need no key. With no keys configured at all
  * ({@link AccessMode}) every request acts as tenant {@code default}.
  */
 @Component
@@ -40,8 +40,10 @@ import tools.jackson.databind.json.JsonMapper;
 class ApiKeyFilter extends OncePerRequestFilter {
 
     private static final String REALM = "Bearer realm=\"consort\"";
-    private static final List<String> PUBLIC_PREFIXES = List.of("/actuator/", "/v3/api-docs", "/swagger-ui");
-    private static final List<String> PUBLIC_PATHS = List.of("/actuator", "/swagger-ui.html", "/error");
+    /** The dashboard's page and assets are public: they hold no data, and every API call they make sends a key. */
+    private static final List<String> PUBLIC_PREFIXES = List.of("/actuator/", "/v3/api-docs", "/swagger-ui", "/assets/");
+    private static final List<String> PUBLIC_PATHS = List.of("/actuator", "/swagger-ui.html", "/error", "/",
+            "/index.html");
     /** Path forms a client never needs and that could make this filter and the router disagree on a path. */
     private static final List<String> AMBIGUOUS = List.of(";", "%2e", "%2f", "%5c", "\\", "//", "/./", "/../");
 

@@ -1,6 +1,7 @@
 package dev.consort.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.http.HttpRequest;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -25,6 +27,7 @@ import dev.consort.support.ApiTest;
 import dev.consort.support.Multipart;
 import dev.consort.support.TestDatabase;
 import dev.consort.support.TinyGpt2;
+import dev.consort.web.ApiProblem;
 
 class CheckpointApiTest extends ApiTest {
 
@@ -261,6 +264,40 @@ class CheckpointApiTest extends ApiTest {
         JsonNode body = json(get("/checkpoints/" + registered.id()));
         assertThat(body.has("parent_id")).isFalse();
         assertThat(body.path("step").asLong()).isEqualTo(100);
+    }
+
+    @Test
+    void aMergedCheckpointNamesWhatItMergedUntilOneIsDeleted() throws IOException {
+        String base = created(new TinyGpt2().seed(700)).path("id").asText();
+        String math = created(new TinyGpt2().seed(701)).path("id").asText();
+        String code = created(new TinyGpt2().seed(702)).path("id").asText();
+        assertThat(json(get("/checkpoints/" + math)).path("merged_from")).isEmpty();
+        TinyGpt2 merged = new TinyGpt2().seed(703);
+        CheckpointView registered;
+        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(merged.weights()))) {
+            registered = uploads.register(merged.config(), staged, "linear merge", new CheckpointProvenance(
+                    UUID.fromString(base), null, null, false, List.of(UUID.fromString(math), UUID.fromString(code))));
+        }
+        JsonNode body = json(get("/checkpoints/" + registered.id()));
+        assertThat(body.path("parent_id").asText()).isEqualTo(base);
+        assertThat(stream(body.path("merged_from"))).containsExactly(math, code);
+
+        assertThat(delete("/checkpoints/" + math).statusCode()).isEqualTo(204);
+        assertThat(stream(json(get("/checkpoints/" + registered.id())).path("merged_from"))).containsExactly(code);
+    }
+
+    @Test
+    void aMergeOfAnUnknownCheckpointIsRefusedAndStoresNothing() throws IOException {
+        int before = jdbc.queryForObject("select count(*) from checkpoint", Integer.class);
+        UUID unknown = UUID.randomUUID();
+        TinyGpt2 merged = new TinyGpt2().seed(710);
+        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(merged.weights()))) {
+            assertThatThrownBy(() -> uploads.register(merged.config(), staged, null,
+                    new CheckpointProvenance(null, null, null, false, List.of(unknown))))
+                    .isInstanceOfSatisfying(ApiProblem.class, problem -> assertThat(problem.toProblemDetail()
+                            .getDetail()).contains("merged_from[0]").contains(unknown.toString()));
+        }
+        assertThat(jdbc.queryForObject("select count(*) from checkpoint", Integer.class)).isEqualTo(before);
     }
 
     @Test

@@ -161,6 +161,7 @@ class MergeJobTest extends ApiTest {
         JsonNode checkpoint = json(get("/checkpoints/" + merged));
         assertThat(checkpoint.path("producing_job_id").asText()).isEqualTo(id);
         assertThat(checkpoint.path("parent_id").asText()).isEqualTo(base);
+        assertThat(checkpoint.path("merged_from")).extracting(JsonNode::asText).containsExactly(expertA, expertB);
         assertThat(getBytes("/checkpoints/" + merged + "/model.safetensors").statusCode()).isEqualTo(200);
 
         String routed = routing.path("routed_model_id").asText();
