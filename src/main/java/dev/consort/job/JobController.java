@@ -16,6 +16,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
 import tools.jackson.databind.JsonNode;
 import dev.consort.web.CursorPage;
@@ -116,7 +117,7 @@ class JobController {
                 throw ApiProblem.badRequest("Last-Event-ID", "must be an event id, got '" + lastEventId + "'");
             }
         }
-        return streams.open(id, cursor);
+        return streams.open(id, cursor, CurrentTenant.orDefault());
     }
 
     @Operation(operationId = "getJobLosses", summary = "A job's loss curves", description = "Points {step, tokens, value} per series (train, validation, ...).")

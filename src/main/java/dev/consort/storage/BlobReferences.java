@@ -46,7 +46,8 @@ public class BlobReferences {
         try {
             store.publish(staged);
         } catch (IOException e) {
-            throw new UncheckedIOException("could not store blob " + staged.sha256(), e);
+            // The transaction rolls back: no row names a blob that is not stored.
+            throw new StorageUnavailableException("could not store blob " + staged.sha256(), e);
         }
         jdbc.update("insert into blob_ref (sha256, owner_kind, owner_id, role) values (?, ?, ?, ?)",
                 staged.sha256(), ownerKind, ownerId, role);
