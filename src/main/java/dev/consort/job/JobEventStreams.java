@@ -152,8 +152,8 @@ class JobEventStreams implements DisposableBean {
                     lastSentNanos = System.nanoTime();
                 }
                 if (finished && events.size() < 500) {
+                    close(); // first, so the slot is free by the time the client sees the end
                     emitter.complete();
-                    close();
                     return;
                 }
                 if (System.nanoTime() - lastSentNanos > heartbeat.toNanos()) {
