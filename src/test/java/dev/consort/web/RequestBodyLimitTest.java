@@ -92,8 +92,8 @@ class RequestBodyLimitTest extends ApiTest {
         assertProblem(response, 400, "bad-request", "Number value length", "100");
     }
 
-    @Test
     /** Form fields (not files) are held in memory by the container, which caps them at 2 MB in all. */
+    @Test
     void aMultipartFormFieldOverTwoMegabytesIsPayloadTooLarge() {
         TinyGpt2 model = new TinyGpt2();
         long checkpoints = jdbc.queryForObject("select count(*) from checkpoint", Long.class);
