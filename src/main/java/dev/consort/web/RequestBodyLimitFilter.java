@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -61,7 +62,9 @@ class RequestBodyLimitFilter extends OncePerRequestFilter {
                             + "that is not a multipart upload (consort.limits.request-body)", Map.of());
             return;
         }
-        chain.doFilter(length >= 0 ? request : new LimitedRequest(request, limit), response);
+        // A body of unknown length comes chunked; without one the request has no body to limit.
+        boolean chunked = length < 0 && request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
+        chain.doFilter(chunked ? new LimitedRequest(request, limit) : request, response);
     }
 
     /** A request whose body stream fails once more than {@code limit} bytes were read from it. */
