@@ -67,6 +67,12 @@ class CheckpointController {
     @ApiResponse(responseCode = "422", description = "Not a valid GPT-2 checkpoint; errors[] names each "
             + "tensor or config field at fault",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "503", description = "consort.limits.concurrent-uploads uploads are in progress "
+            + "(capacity-exceeded); retry after Retry-After seconds",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "507", description = "The service could not write to its storage "
+            + "(storage-unavailable); nothing was stored",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     ResponseEntity<CheckpointView> upload(
             @Parameter(description = "config.json of the model (Hugging Face GPT2Config)")

@@ -60,6 +60,12 @@ class DatasetController {
     @ApiResponse(responseCode = "422", description = "A form field is invalid (`validation-failed`), or the "
             + "content is not records (`invalid-dataset`: names the file and line)",
             content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "503", description = "consort.limits.concurrent-uploads uploads are in progress "
+            + "(`capacity-exceeded`); retry after Retry-After seconds",
+            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "507", description = "The service could not write to its storage "
+            + "(`storage-unavailable`); nothing was stored",
+            content = @Content(mediaType = "application/problem+json"))
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     ResponseEntity<DatasetView> upload(
             @Parameter(description = "The records, as .txt, .jsonl or .json (an array of objects), UTF-8")

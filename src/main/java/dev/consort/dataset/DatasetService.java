@@ -23,6 +23,7 @@ import dev.consort.storage.BlobReferences;
 import dev.consort.storage.BlobStore;
 import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
+import dev.consort.storage.StorageUnavailableException;
 import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.CursorPage;
@@ -74,8 +75,14 @@ public class DatasetService {
                 : validationRecords(records, upload.valFraction());
         long trainRecords = validationFile != null ? records : records - validationRecords;
 
-        Path trainTokens = Files.createTempFile(workDir, TEMP_PREFIX, ".u16");
-        Path validationTokens = Files.createTempFile(workDir, TEMP_PREFIX, ".u16");
+        Path trainTokens = tempTokenFile();
+        Path validationTokens;
+        try {
+            validationTokens = tempTokenFile();
+        } catch (RuntimeException e) {
+            Files.deleteIfExists(trainTokens);
+            throw e;
+        }
         try {
             Tokenized tokenized = tokenize(reader, upload, trainRecords, trainTokens, validationTokens);
             if (tokenized.trainRecords() != trainRecords || tokenized.validationRecords() != validationRecords) {
@@ -199,6 +206,14 @@ public class DatasetService {
         } catch (StrictUtf8Reader.InvalidUtf8Exception e) {
             throw source.invalid("invalid UTF-8 at line " + e.line() + " (byte offset " + e.byteOffset()
                     + "); the file must be UTF-8 text");
+        }
+    }
+
+    private Path tempTokenFile() {
+        try {
+            return Files.createTempFile(workDir, TEMP_PREFIX, ".u16");
+        } catch (IOException e) {
+            throw new StorageUnavailableException("cannot create a temporary token file", e);
         }
     }
 

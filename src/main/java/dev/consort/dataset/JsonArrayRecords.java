@@ -6,6 +6,7 @@ import java.io.Reader;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.exc.JacksonIOException;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.exc.StreamReadException;
 
 /**
@@ -47,9 +48,11 @@ final class JsonArrayRecords implements RecordReader {
                 throw source.invalid("unexpected content after the array's closing ] at line "
                         + parser.currentTokenLocation().getLineNr());
             }
-        } catch (StreamReadException e) {
-            throw source.invalid("not valid JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + JsonRecord.reason(e.getOriginalMessage()));
+        } catch (StreamReadException | StreamConstraintsException e) {
+            // Constraint violations (nesting, number length) are not StreamReadExceptions, but are as much the file's fault.
+            throw source.invalid("not valid JSON" + (e.getLocation() == null ? "" : " at line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()) + ": "
+                    + JsonRecord.reason(e.getOriginalMessage()));
         } catch (JacksonIOException e) {
             // The parser wraps what the reader threw, such as invalid UTF-8.
             throw e.getCause();

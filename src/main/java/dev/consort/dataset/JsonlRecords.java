@@ -5,6 +5,7 @@ import java.io.Reader;
 
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.exc.StreamReadException;
 
 /** Records of a JSON Lines file: one JSON object per line; blank lines are skipped. */
@@ -68,8 +69,10 @@ final class JsonlRecords implements RecordReader {
             if (parser.nextToken() != null) {
                 throw source.invalid(where + " holds more than one JSON value; JSON Lines has one object per line");
             }
-        } catch (StreamReadException e) {
-            throw source.invalid(where + " is not valid JSON (column " + e.getLocation().getColumnNr() + "): "
+        } catch (StreamReadException | StreamConstraintsException e) {
+            // Constraint violations (nesting, number length) are not StreamReadExceptions, but are as much the file's fault.
+            throw source.invalid(where + " is not valid JSON"
+                    + (e.getLocation() == null ? "" : " (column " + e.getLocation().getColumnNr() + ")") + ": "
                     + JsonRecord.reason(e.getOriginalMessage()));
         }
         sink.text(record.render(template, source));

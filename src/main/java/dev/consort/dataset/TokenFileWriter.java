@@ -7,6 +7,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import dev.consort.storage.StorageUnavailableException;
+
 /**
  * Tokenizes records into a token file: each record's GPT-2 tokens followed by {@code <|endoftext|>},
  * as unsigned 16-bit little-endian integers (every GPT-2 token id fits). Tokens go straight to
@@ -22,7 +24,11 @@ final class TokenFileWriter implements RecordSink, Closeable {
     private long tokens;
 
     TokenFileWriter(Path file, Gpt2Tokenizer tokenizer) throws IOException {
-        this.out = Files.newOutputStream(file);
+        try {
+            this.out = Files.newOutputStream(file);
+        } catch (IOException e) {
+            throw new StorageUnavailableException("cannot write a token file", e);
+        }
         this.encoder = tokenizer.encoder(this::write);
     }
 
@@ -66,27 +72,26 @@ final class TokenFileWriter implements RecordSink, Closeable {
         tokens++;
     }
 
+    /** The token file is the service's own disk: failing to write it is never the upload's fault. */
     private void flushBuffer() {
         try {
-            flush();
+            if (buffered > 0) {
+                out.write(buffer, 0, buffered);
+                buffered = 0;
+            }
+            out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new StorageUnavailableException("cannot write a token file", e);
         }
-    }
-
-    private void flush() throws IOException {
-        if (buffered > 0) {
-            out.write(buffer, 0, buffered);
-            buffered = 0;
-        }
-        out.flush();
     }
 
     /** Writes what is buffered and closes the file. */
     @Override
-    public void close() throws IOException {
+    public void close() {
         try (out) {
-            flush();
+            flushBuffer();
+        } catch (IOException e) {
+            throw new StorageUnavailableException("cannot write a token file", e);
         }
     }
 }

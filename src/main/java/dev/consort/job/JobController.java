@@ -5,6 +5,7 @@ import java.util.UUID;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -16,12 +17,15 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
 import tools.jackson.databind.JsonNode;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
@@ -45,6 +49,11 @@ class JobController {
                     + "Idempotency-Key header to make retries safe: the same key and body return the same job.")
     @ApiResponse(responseCode = "201", description = "Queued")
     @ApiResponse(responseCode = "200", description = "Replay: this Idempotency-Key already created the job")
+    @ApiResponse(responseCode = "400", description = "Not readable JSON, or beyond a JSON limit (nesting depth 64, "
+            + "numbers of 100 digits); the detail names the limit",
+            content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "413", description = "The body is larger than consort.limits.request-body (1 MB)",
+            content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobView> submit(@RequestBody JobSubmission submission,
             @Parameter(description = "Makes retries safe: the same key and body return the first job")
@@ -102,7 +111,16 @@ class JobController {
                 e -> Long.toString(e.id()));
     }
 
-    @Operation(operationId = "streamJobEvents", summary = "Stream a job's events (Server-Sent Events)")
+    @Operation(operationId = "streamJobEvents", summary = "Stream a job's events (Server-Sent Events)",
+            description = "Open streams are bounded per api process: consort.limits.event-streams in all, "
+                    + "consort.limits.event-streams-per-tenant per tenant.")
+    @ApiResponse(responseCode = "200", description = "The stream; it ends when the job has finished")
+    @ApiResponse(responseCode = "429", description = "The tenant has event-streams-per-tenant streams open "
+            + "(too-many-requests); Retry-After says when to retry",
+            content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "503", description = "event-streams streams are open (capacity-exceeded); "
+            + "Retry-After says when to retry, or page the JSON form",
+            content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
     @GetMapping(path = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter eventStream(@PathVariable UUID id,
             @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
@@ -116,7 +134,7 @@ class JobController {
                 throw ApiProblem.badRequest("Last-Event-ID", "must be an event id, got '" + lastEventId + "'");
             }
         }
-        return streams.open(id, cursor);
+        return streams.open(id, cursor, CurrentTenant.orDefault());
     }
 
     @Operation(operationId = "getJobLosses", summary = "A job's loss curves", description = "Points {step, tokens, value} per series (train, validation, ...).")

@@ -2,35 +2,52 @@ package dev.consort.job;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+import dev.consort.web.ApiProblem;
+import dev.consort.web.LimitsProperties;
+import dev.consort.web.ProblemType;
 
 /**
  * Server-Sent Events of job events. Each stream replays from its cursor, then polls PostgreSQL (the
  * events may come from a worker in another process), sends a heartbeat comment when quiet, and ends
  * once the job is finished and every event has been sent.
+ *
+ * <p>Open streams are bounded ({@code consort.limits.event-streams} in all, {@code event-streams-per-tenant}
+ * per tenant): past either the next one is refused with a problem and {@code Retry-After}. A stream's slot
+ * is freed when it ends, times out, or fails to send (a client that went away is noticed at the next
+ * heartbeat at the latest).
  */
 @Component
 class JobEventStreams implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(JobEventStreams.class);
     static final Duration POLL = Duration.ofMillis(500);
-    static final Duration HEARTBEAT = Duration.ofSeconds(15);
     static final Duration MAX_STREAM = Duration.ofHours(1);
 
     private final JobRepository jobs;
+    private final Duration heartbeat;
+    private final int maxStreams;
+    private final int maxStreamsPerTenant;
+    private final Map<String, Integer> perTenant = new HashMap<>();
+    private int total;
     private final ScheduledExecutorService poller = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "job-event-streams");
         t.setDaemon(true);
@@ -38,13 +55,25 @@ class JobEventStreams implements DisposableBean {
     });
     private final Set<Stream> open = ConcurrentHashMap.newKeySet();
 
-    JobEventStreams(JobRepository jobs) {
+    JobEventStreams(JobRepository jobs, LimitsProperties limits) {
         this.jobs = jobs;
+        this.heartbeat = limits.eventStreamHeartbeat();
+        this.maxStreams = limits.eventStreams();
+        this.maxStreamsPerTenant = limits.eventStreamsPerTenant();
     }
 
-    SseEmitter open(UUID jobId, long after) {
-        SseEmitter emitter = new SseEmitter(MAX_STREAM.toMillis());
-        Stream stream = new Stream(jobId, after, emitter);
+    /** Opens a stream for {@code tenant}, or refuses it (503 or 429 problem) when the limits are reached. */
+    SseEmitter open(UUID jobId, long after, String tenant) {
+        reserve(tenant);
+        SseEmitter emitter;
+        Stream stream;
+        try {
+            emitter = new SseEmitter(MAX_STREAM.toMillis());
+            stream = new Stream(jobId, after, emitter, tenant);
+        } catch (RuntimeException e) {
+            release(tenant);
+            throw e;
+        }
         open.add(stream);
         emitter.onCompletion(stream::close);
         emitter.onTimeout(stream::close);
@@ -57,6 +86,29 @@ class JobEventStreams implements DisposableBean {
         return open.size();
     }
 
+    private synchronized void reserve(String tenant) {
+        int ofTenant = perTenant.getOrDefault(tenant, 0);
+        if (total >= maxStreams) {
+            throw ApiProblem.retryLater(HttpStatus.SERVICE_UNAVAILABLE, ProblemType.CAPACITY_EXCEEDED, total
+                    + " event streams are open, the most this server keeps (consort.limits.event-streams); retry in "
+                    + LimitsProperties.RETRY_AFTER_SECONDS + " s or page GET /jobs/{id}/events as JSON",
+                    LimitsProperties.RETRY_AFTER_SECONDS);
+        }
+        if (ofTenant >= maxStreamsPerTenant) {
+            throw ApiProblem.retryLater(HttpStatus.TOO_MANY_REQUESTS, ProblemType.TOO_MANY_REQUESTS, "This tenant has "
+                    + ofTenant + " event streams open, the most allowed (consort.limits.event-streams-per-tenant); "
+                    + "close one or retry in " + LimitsProperties.RETRY_AFTER_SECONDS + " s",
+                    LimitsProperties.RETRY_AFTER_SECONDS);
+        }
+        total++;
+        perTenant.put(tenant, ofTenant + 1);
+    }
+
+    private synchronized void release(String tenant) {
+        total--;
+        perTenant.computeIfPresent(tenant, (t, n) -> n > 1 ? n - 1 : null);
+    }
+
     @Override
     public void destroy() {
         open.forEach(s -> s.emitter.complete());
@@ -66,24 +118,26 @@ class JobEventStreams implements DisposableBean {
     private final class Stream {
         private final UUID jobId;
         private final SseEmitter emitter;
+        private final String tenant;
         private long cursor;
         private long lastSentNanos = System.nanoTime();
-        private volatile boolean closed;
+        private final AtomicBoolean closed = new AtomicBoolean();
 
-        Stream(UUID jobId, long after, SseEmitter emitter) {
+        Stream(UUID jobId, long after, SseEmitter emitter, String tenant) {
             this.jobId = jobId;
             this.cursor = after;
             this.emitter = emitter;
+            this.tenant = tenant;
         }
 
         void schedule(long delayMillis) {
-            if (!closed) {
+            if (!closed.get()) {
                 poller.schedule(this::poll, delayMillis, TimeUnit.MILLISECONDS);
             }
         }
 
         void poll() {
-            if (closed) {
+            if (closed.get()) {
                 return;
             }
             try {
@@ -98,11 +152,11 @@ class JobEventStreams implements DisposableBean {
                     lastSentNanos = System.nanoTime();
                 }
                 if (finished && events.size() < 500) {
+                    close(); // first, so the slot is free by the time the client sees the end
                     emitter.complete();
-                    close();
                     return;
                 }
-                if (System.nanoTime() - lastSentNanos > HEARTBEAT.toNanos()) {
+                if (System.nanoTime() - lastSentNanos > heartbeat.toNanos()) {
                     emitter.send(SseEmitter.event().comment("heartbeat"));
                     lastSentNanos = System.nanoTime();
                 }
@@ -116,9 +170,12 @@ class JobEventStreams implements DisposableBean {
             }
         }
 
+        /** Idempotent: the emitter's callbacks and the poller may both close a stream; its slot is freed once. */
         void close() {
-            closed = true;
-            open.remove(this);
+            if (closed.compareAndSet(false, true)) {
+                open.remove(this);
+                release(tenant);
+            }
         }
     }
 }

@@ -9,10 +9,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Which rows use which blobs. Every owner (a checkpoint's weights, a dataset's tokens, a job's
@@ -30,10 +33,14 @@ public class BlobReferences {
 
     private final JdbcTemplate jdbc;
     private final BlobStore store;
+    /** Collection runs in a transaction of its own, wherever it is called from (see collectIfUnreferenced). */
+    private final TransactionTemplate ownTransaction;
 
-    public BlobReferences(JdbcTemplate jdbc, BlobStore store) {
+    public BlobReferences(JdbcTemplate jdbc, BlobStore store, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
         this.store = store;
+        this.ownTransaction = new TransactionTemplate(transactions);
+        this.ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
 
     /** Publishes {@code staged} and records that {@code ownerKind/ownerId} uses it in {@code role}. */
@@ -46,7 +53,8 @@ public class BlobReferences {
         try {
             store.publish(staged);
         } catch (IOException e) {
-            throw new UncheckedIOException("could not store blob " + staged.sha256(), e);
+            // The transaction rolls back: no row names a blob that is not stored.
+            throw new StorageUnavailableException("could not store blob " + staged.sha256(), e);
         }
         jdbc.update("insert into blob_ref (sha256, owner_kind, owner_id, role) values (?, ?, ?, ?)",
                 staged.sha256(), ownerKind, ownerId, role);
@@ -75,26 +83,32 @@ public class BlobReferences {
         }
     }
 
-    /** Deletes a blob (row and bytes) if nothing references it. */
-    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    /**
+     * Deletes a blob (row and bytes) if nothing references it. The row lock, the reference count and the
+     * delete must be one transaction, or an upload of the same bytes could attach between the count and the
+     * delete and lose its file. An annotation would not do: the call after a delete's commit comes from this
+     * class itself, past any proxy, on a connection that is back in autocommit mode.
+     */
     public boolean collectIfUnreferenced(String sha256) {
-        List<String> locked = jdbc.queryForList(
-                "select sha256 from blob where sha256 = ? for update", String.class, sha256);
-        if (locked.isEmpty()) {
-            return false;
-        }
-        Integer refs = jdbc.queryForObject("select count(*) from blob_ref where sha256 = ?", Integer.class, sha256);
-        if (refs != null && refs > 0) {
-            return false;
-        }
-        jdbc.update("delete from blob where sha256 = ?", sha256);
-        try {
-            store.delete(sha256);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not delete blob " + sha256, e);
-        }
-        log.debug("Deleted unreferenced blob {}", sha256);
-        return true;
+        return Boolean.TRUE.equals(ownTransaction.execute(status -> {
+            List<String> locked = jdbc.queryForList(
+                    "select sha256 from blob where sha256 = ? for update", String.class, sha256);
+            if (locked.isEmpty()) {
+                return false;
+            }
+            Integer refs = jdbc.queryForObject("select count(*) from blob_ref where sha256 = ?", Integer.class, sha256);
+            if (refs != null && refs > 0) {
+                return false;
+            }
+            jdbc.update("delete from blob where sha256 = ?", sha256);
+            try {
+                store.delete(sha256);
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not delete blob " + sha256, e);
+            }
+            log.debug("Deleted unreferenced blob {}", sha256);
+            return true;
+        }));
     }
 
     public long size(String sha256) {

@@ -1,5 +1,6 @@
 package dev.consort.storage;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,18 +31,62 @@ final class BlobStaging {
         return dir;
     }
 
+    /**
+     * Streams {@code in} to a new staging file. A failure to write (disk full, directory gone) is a
+     * {@link StorageUnavailableException}; a failure to read {@code in} stays the caller's IOException.
+     */
     StagedBlob stage(InputStream in) throws IOException {
-        Path tmp = Files.createTempFile(dir, "upload-", ".part");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "upload-", ".part");
+        } catch (IOException e) {
+            throw new StorageUnavailableException("cannot create a staging file", e);
+        }
         try {
             MessageDigest digest = sha256Digest();
             long size;
-            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), digest)) {
+            try (OutputStream out = new DigestOutputStream(new StorageOutputStream(Files.newOutputStream(tmp)), digest)) {
                 size = in.transferTo(out);
             }
             return new StagedBlob(tmp, HexFormat.of().formatHex(digest.digest()), size);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
+        }
+    }
+
+    /** Tells write failures apart from read failures of the stream being copied. */
+    private static final class StorageOutputStream extends FilterOutputStream {
+
+        StorageOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) {
+            try {
+                out.write(bytes, offset, length);
+            } catch (IOException e) {
+                throw new StorageUnavailableException("cannot write a staging file", e);
+            }
+        }
+
+        @Override
+        public void write(int b) {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw new StorageUnavailableException("cannot write a staging file", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new StorageUnavailableException("cannot write a staging file", e);
+            }
         }
     }
 

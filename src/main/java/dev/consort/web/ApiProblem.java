@@ -17,12 +17,19 @@ public class ApiProblem extends RuntimeException {
     private final HttpStatus status;
     private final ProblemType type;
     private final List<FieldError> errors;
+    private final Integer retryAfterSeconds;
 
     public ApiProblem(HttpStatus status, ProblemType type, String detail, List<FieldError> errors) {
+        this(status, type, detail, errors, null);
+    }
+
+    private ApiProblem(HttpStatus status, ProblemType type, String detail, List<FieldError> errors,
+            Integer retryAfterSeconds) {
         super(detail);
         this.status = status;
         this.type = type;
         this.errors = List.copyOf(errors);
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public ApiProblem(HttpStatus status, ProblemType type, String detail) {
@@ -45,6 +52,11 @@ public class ApiProblem extends RuntimeException {
         return new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.VALIDATION_FAILED, detail, errors);
     }
 
+    /** A refusal for now (429, 503) that tells the client when to try again, as {@code Retry-After}. */
+    public static ApiProblem retryLater(HttpStatus status, ProblemType type, String detail, int retryAfterSeconds) {
+        return new ApiProblem(status, type, detail, List.of(), retryAfterSeconds);
+    }
+
     /** 400: the request could not be read at all (missing part, malformed JSON). */
     public static ApiProblem badRequest(String field, String message) {
         return new ApiProblem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, field + ": " + message,
@@ -61,6 +73,11 @@ public class ApiProblem extends RuntimeException {
 
     public List<FieldError> errors() {
         return errors;
+    }
+
+    /** Seconds for a {@code Retry-After} header, or null for none. */
+    public Integer retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public ProblemDetail toProblemDetail() {

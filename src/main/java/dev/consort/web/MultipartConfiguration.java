@@ -21,8 +21,13 @@ class MultipartConfiguration {
 
     @Bean
     MultipartConfigElement multipartConfigElement(ConsortProperties properties) throws IOException {
-        Path location = properties.dataDir().resolve("multipart").toAbsolutePath();
+        Path location = location(properties);
         Files.createDirectories(location);
         return new MultipartConfigElement(location.toString(), properties.upload().maxBytes().toBytes(), -1, 0);
+    }
+
+    /** Where the container writes the parts of an upload while it is received. */
+    static Path location(ConsortProperties properties) {
+        return properties.dataDir().resolve("multipart").toAbsolutePath();
     }
 }

@@ -1,5 +1,10 @@
 package dev.consort.web;
 
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -12,6 +17,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
@@ -19,10 +25,14 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
+import dev.consort.ConsortProperties;
 import dev.consort.database.DatabaseUnavailable;
+import dev.consort.storage.StorageUnavailableException;
+import tools.jackson.core.exc.StreamConstraintsException;
 
 /**
  * Turns every failure into RFC 9457 problem+json with a stable {@code type}: our own
@@ -34,9 +44,19 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
+    private final Path uploadDirectory;
+
+    ProblemHandler(ConsortProperties properties) {
+        this.uploadDirectory = MultipartConfiguration.location(properties);
+    }
+
     @ExceptionHandler(ApiProblem.class)
     ResponseEntity<ProblemDetail> apiProblem(ApiProblem problem) {
-        return ResponseEntity.status(problem.status()).body(problem.toProblemDetail());
+        ResponseEntity.BodyBuilder response = ResponseEntity.status(problem.status());
+        if (problem.retryAfterSeconds() != null) {
+            response.header(HttpHeaders.RETRY_AFTER, problem.retryAfterSeconds().toString());
+        }
+        return response.body(problem.toProblemDetail());
     }
 
     /** A malformed id in a path can name nothing: answer as for an unknown id. */
@@ -58,6 +78,72 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> databaseDown(Exception e) {
         log.warn("Database unavailable: {}", e.toString());
         return databaseUnavailable();
+    }
+
+    /** The service's own disk or bucket failed; the request itself was fine and nothing of it was kept. */
+    @ExceptionHandler(StorageUnavailableException.class)
+    ResponseEntity<ProblemDetail> storageUnavailable(StorageUnavailableException e) {
+        log.error("Storage unavailable: {}", e.getMessage(), e.getCause());
+        return storageProblem();
+    }
+
+    /**
+     * A multipart body the container could not take apart: the client's fault (truncated, malformed), unless
+     * writing its parts to the upload directory failed, which is ours.
+     */
+    @ExceptionHandler(MultipartException.class)
+    ResponseEntity<ProblemDetail> unreadableMultipart(MultipartException e) {
+        // The container reports a missing upload directory as a plain IOException: look at the directory too.
+        if (causedByLocalStorage(e) || !Files.isDirectory(uploadDirectory)) {
+            log.error("Storage unavailable while receiving an upload: {}", e.toString(), e);
+            return storageProblem();
+        }
+        log.debug("Unreadable multipart body", e);
+        return apiProblem(ApiProblem.badRequest("body", "is not a readable multipart/form-data body"));
+    }
+
+    private static ResponseEntity<ProblemDetail> storageProblem() {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INSUFFICIENT_STORAGE,
+                "The service could not write to its storage (full or not writable); nothing was stored. "
+                        + "Retry later.");
+        problem.setType(ProblemType.STORAGE_UNAVAILABLE.uri());
+        problem.setTitle(ProblemType.STORAGE_UNAVAILABLE.title());
+        return ResponseEntity.status(HttpStatus.INSUFFICIENT_STORAGE).body(problem);
+    }
+
+    /** Whether a failure chain ends in our disk refusing a write rather than in the client's bytes. */
+    static boolean causedByLocalStorage(Throwable failure) {
+        for (Throwable e = failure; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof StorageUnavailableException || e instanceof FileSystemException
+                    || e instanceof FileNotFoundException) {
+                return true;
+            }
+            String message = e.getMessage();
+            if (e instanceof IOException && message != null && (message.contains("No space left on device")
+                    || message.contains("Disk quota exceeded") || message.contains("Read-only file system"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Bodies beyond {@code consort.limits.request-body} (413) or Jackson's read constraints (400 naming the limit). */
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        for (Throwable e = ex; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof RequestBodyLimitFilter.BodyTooLargeException tooLarge) {
+                ApiProblem problem = new ApiProblem(HttpStatus.PAYLOAD_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE,
+                        tooLarge.getMessage());
+                return ResponseEntity.status(problem.status()).body(problem.toProblemDetail());
+            }
+            if (e instanceof StreamConstraintsException limit) {
+                ApiProblem problem = ApiProblem.badRequest("body", "exceeds a JSON parsing limit: "
+                        + limit.getOriginalMessage());
+                return ResponseEntity.status(problem.status()).body(problem.toProblemDetail());
+            }
+        }
+        return super.handleHttpMessageNotReadable(ex, headers, status, request);
     }
 
     @ExceptionHandler(Exception.class)
@@ -135,6 +221,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             case 422 -> ProblemType.VALIDATION_FAILED;
             case 429 -> ProblemType.TOO_MANY_REQUESTS;
             case 503 -> ProblemType.SERVICE_UNAVAILABLE;
+            case 507 -> ProblemType.STORAGE_UNAVAILABLE;
             default -> status >= 500 ? ProblemType.INTERNAL_ERROR : ProblemType.BAD_REQUEST;
         };
     }

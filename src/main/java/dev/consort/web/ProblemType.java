@@ -22,8 +22,10 @@ public enum ProblemType {
     IN_USE("in-use", "Resource in use"),
     CONFLICT("conflict", "Conflict"),
     TOO_MANY_REQUESTS("too-many-requests", "Too many requests"),
+    CAPACITY_EXCEEDED("capacity-exceeded", "Server at capacity"),
     SERVICE_UNAVAILABLE("service-unavailable", "Service unavailable"),
     DATABASE_UNAVAILABLE("database-unavailable", "Database unavailable"),
+    STORAGE_UNAVAILABLE("storage-unavailable", "Storage unavailable"),
     INTERNAL_ERROR("internal-error", "Internal error");
 
     static final String BASE = "https://consort.dev/problems/";

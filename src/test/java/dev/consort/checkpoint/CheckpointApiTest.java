@@ -114,6 +114,21 @@ class CheckpointApiTest extends ApiTest {
         assertThat(json(get("/checkpoints/" + id))).isEqualTo(body);
     }
 
+    /** A name is a label: one that looks like a path is stored as given and names no file anywhere. */
+    @Test
+    void aNameWithDotDotSlashIsAcceptedAsADisplayNameAndWritesNoFileThere() {
+        String escape = "consort-escape-" + java.util.UUID.randomUUID();
+        String name = "../../../../../../tmp/" + escape;
+        HttpResponse<String> response = upload(new TinyGpt2().seed(515).config(), new TinyGpt2().seed(515).weights(), name);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        assertThat(json(response).path("name").asText()).isEqualTo(name);
+        assertThat(json(get("/checkpoints/" + json(response).path("id").asText())).path("name").asText()).isEqualTo(name);
+        assertThat(Path.of("/tmp", escape)).doesNotExist();
+        assertThat(TestDatabase.dataDir().resolve("blobs").resolve(name).normalize()).doesNotExist();
+        assertThat(blobFile(sha256(new TinyGpt2().seed(515).weights()))).exists();
+    }
+
     @Test
     void downloadsAnswerConditionalAndRangeRequests() {
         TinyGpt2 model = new TinyGpt2().seed(7);

@@ -73,9 +73,9 @@ class CheckpointRejectionTest extends ApiTest {
         byte[] emptyHeader = "{}".getBytes(StandardCharsets.UTF_8);
         return Stream.of(
                 weights("shorter than 8 bytes", () -> new byte[5], "file", "too short to hold the 8-byte header length"),
-                weights("header length larger than the file", () -> TestSafetensors.withLength(4096, emptyHeader,
+                weights("header length larger than the file is rejected", () -> TestSafetensors.withLength(4096, emptyHeader,
                         new byte[0]), "header", "header length 4096 larger than the file"),
-                weights("1 GB header length claim", () -> TestSafetensors.withLength(1L << 30, emptyHeader, new byte[64]),
+                weights("1 GB header length claim is rejected", () -> TestSafetensors.withLength(1L << 30, emptyHeader, new byte[64]),
                         "header", "header length 1073741824 exceeds the cap"),
                 weights("data shorter than the offsets", () -> {
                     byte[] whole = new TinyGpt2().weights();
@@ -89,13 +89,13 @@ class CheckpointRejectionTest extends ApiTest {
                 weights("duplicate header keys", () -> TestSafetensors.file("""
                         {"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""",
                         new byte[4]), "header", "Duplicate"),
-                weights("overlapping offsets", () -> tampered(h -> shiftOffsets(h, "transformer.wpe.weight", -4), 0),
+                weights("overlapping offsets are rejected", () -> tampered(h -> shiftOffsets(h, "transformer.wpe.weight", -4), 0),
                         "transformer.wpe.weight", "overlap transformer.wte.weight"),
                 weights("gap between offsets", () -> tampered(h -> shiftOffsets(h, "transformer.ln_f.bias", 4), 4),
                         "transformer.ln_f.bias", "leave a gap of 4 bytes"),
-                weights("offsets past the end", () -> tampered(h -> shiftOffsets(h, "transformer.ln_f.bias", 4), 0),
+                weights("offsets past the end are rejected", () -> tampered(h -> shiftOffsets(h, "transformer.ln_f.bias", 4), 0),
                         "transformer.ln_f.bias", "run past the end of the data"),
-                weights("element count overflows a long", () -> tampered(h -> ((ArrayNode) h.path("transformer.wte.weight")
+                weights("shape whose element count overflows a long is rejected", () -> tampered(h -> ((ArrayNode) h.path("transformer.wte.weight")
                         .path("shape")).removeAll().add(4294967296L).add(4294967296L), 0), "transformer.wte.weight",
                         "more elements than a 64-bit count can hold"),
                 weights("unknown dtype", () -> tampered(h -> ((ObjectNode) h.path("transformer.wpe.weight"))
@@ -107,14 +107,14 @@ class CheckpointRejectionTest extends ApiTest {
                         "transformer.h.1.mlp.c_fc.weight: shape [32, 8] but config.json implies [8, 32]"),
                 weights("missing tensor", () -> new TinyGpt2().omit("h.0.ln_2.weight").weights(), "h.0.ln_2.weight",
                         "missing (config.json implies shape [8])"),
-                weights("unexpected tensor", () -> new TinyGpt2().extra("../etc/passwd", 4).weights(), "../etc/passwd",
+                weights("tensor named ../etc/passwd is rejected as unexpected", () -> new TinyGpt2().extra("../etc/passwd", 4).weights(), "../etc/passwd",
                         "unexpected tensor"),
                 weights("duplicate after prefix normalisation", () -> new TinyGpt2().extra("ln_f.weight", 8).weights(),
                         "ln_f.weight", "names the same tensor as transformer.ln_f.weight"),
-                weights("NaN weight", () -> new TinyGpt2().poison("h.1.attn.c_proj.weight", Float.NaN).weights(),
+                weights("NaN weights are rejected", () -> new TinyGpt2().poison("h.1.attn.c_proj.weight", Float.NaN).weights(),
                         "transformer.h.1.attn.c_proj.weight", "element 0 is NaN; checkpoints with NaN or infinite "
                                 + "weights are rejected"),
-                weights("infinite F16 weight", () -> new TinyGpt2().dtype("F16")
+                weights("infinite F16 weights are rejected", () -> new TinyGpt2().dtype("F16")
                         .poison("wpe.weight", Float.NEGATIVE_INFINITY).weights(), "transformer.wpe.weight", "-Infinity"),
                 new Case("config.json not JSON", () -> "{\"n_layer\": 2,".getBytes(StandardCharsets.UTF_8),
                         () -> new TinyGpt2().weights(), "config.json", "not valid JSON"),

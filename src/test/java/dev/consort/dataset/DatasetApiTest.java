@@ -92,6 +92,22 @@ class DatasetApiTest extends ApiTest {
         }
     }
 
+    /** Only the last part of a client's file name is kept, as a label; nothing is written where it points. */
+    @Test
+    void aFileNameWithDotDotSlashKeepsOnlyItsLastPartAndWritesNothingThere() throws Exception {
+        String escape = "consort-escape-" + UUID.randomUUID() + ".txt";
+        JsonNode dataset = created(post("/datasets", new Multipart()
+                .file("file", "../../../../../../tmp/" + escape, "one\n\ntwo\n".getBytes(UTF_8))));
+        assertThat(dataset.path("file_name").asText()).isEqualTo(escape);
+        assertThat(dataset.path("name").asText()).isEqualTo(escape);
+        assertThat(java.nio.file.Path.of("/tmp", escape)).doesNotExist();
+
+        JsonNode named = created(post("/datasets", new Multipart()
+                .file("file", "notes.txt", "one\n\ntwo\n".getBytes(UTF_8)).field("name", "../../" + escape)));
+        assertThat(named.path("name").asText()).isEqualTo("../../" + escape);
+        assertThat(named.path("file_name").asText()).isEqualTo("notes.txt");
+    }
+
     @Test
     void txtBlocksBetweenBlankLinesAreRecords() throws Exception {
         String run = UUID.randomUUID().toString();

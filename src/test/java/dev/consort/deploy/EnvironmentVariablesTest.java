@@ -17,6 +17,7 @@ import org.springframework.util.unit.DataSize;
 import dev.consort.ConsortProperties;
 import dev.consort.storage.BlobStoreProperties;
 import dev.consort.tenant.AuthProperties;
+import dev.consort.web.LimitsProperties;
 
 /** The environment variables docker-compose.yml, the Helm chart and README use reach the settings they mean. */
 class EnvironmentVariablesTest {
@@ -68,6 +69,22 @@ class EnvironmentVariablesTest {
         assertThat(blobs.s3().partSize()).isEqualTo(DataSize.ofMegabytes(128));
         assertThat(blobs.s3().cacheMaxSize()).isEqualTo(DataSize.ofGigabytes(10));
         assertThat(blobs.s3().multipartThreshold()).isEqualTo(DataSize.ofMegabytes(64));
+    }
+
+    @Test
+    void limitSettings() {
+        LimitsProperties limits = binder(Map.of(
+                "CONSORT_LIMITS_CONCURRENT_UPLOADS", "3",
+                "CONSORT_LIMITS_REQUEST_BODY", "2MB",
+                "CONSORT_LIMITS_EVENT_STREAMS", "50",
+                "CONSORT_LIMITS_EVENT_STREAMS_PER_TENANT", "5",
+                "CONSORT_LIMITS_EVENT_STREAM_HEARTBEAT", "5s"))
+                .bind("consort.limits", LimitsProperties.class).get();
+        assertThat(limits.concurrentUploads()).isEqualTo(3);
+        assertThat(limits.requestBody()).isEqualTo(DataSize.ofMegabytes(2));
+        assertThat(limits.eventStreams()).isEqualTo(50);
+        assertThat(limits.eventStreamsPerTenant()).isEqualTo(5);
+        assertThat(limits.eventStreamHeartbeat()).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test

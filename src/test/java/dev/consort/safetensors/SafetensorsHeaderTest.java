@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,6 +81,31 @@ class SafetensorsHeaderTest {
     void rejectsAHeaderLengthBeyondTheCap() {
         assertRejected(TestSafetensors.withLength(1L << 30, new byte[16], new byte[0]), "header", "exceeds the cap");
         assertRejected(TestSafetensors.withLength(-1, new byte[16], new byte[0]), "header", "18446744073709551615");
+    }
+
+    /**
+     * The header length is checked against the cap and the file size before any buffer is made: a file of a
+     * few bytes claiming a 1 GB header (or 99 MB, under the cap but beyond the file) costs no such memory.
+     */
+    @Test
+    void aOneGigabyteHeaderClaimIsRejectedWithoutAllocatingIt() throws IOException {
+        Path oneGigabyte = dir.resolve("claims-1GB.safetensors");
+        Files.write(oneGigabyte, TestSafetensors.withLength(1L << 30, "{}".getBytes(StandardCharsets.UTF_8), new byte[64]));
+        Path beyondTheFile = dir.resolve("claims-99MB.safetensors");
+        Files.write(beyondTheFile, TestSafetensors.withLength(99L << 20, "{}".getBytes(StandardCharsets.UTF_8), new byte[64]));
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        // Once first, so class loading and the exception path are not counted.
+        assertThatThrownBy(() -> SafetensorsHeader.read(oneGigabyte)).hasMessageContaining("exceeds the cap");
+        assertThatThrownBy(() -> SafetensorsHeader.read(beyondTheFile)).hasMessageContaining("larger than the file");
+
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> SafetensorsHeader.read(oneGigabyte)).isInstanceOf(SafetensorsFormatException.class);
+            assertThatThrownBy(() -> SafetensorsHeader.read(beyondTheFile)).isInstanceOf(SafetensorsFormatException.class);
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertThat(allocated).as("bytes allocated by six rejections").isLessThan(1L << 20);
     }
 
     @Test

@@ -37,7 +37,7 @@ public abstract class ApiTest {
 
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry registry) {
-        registry.add("consort.data-dir", () -> TestDatabase.dataDir().toString());
+        registry.add("consort.data-dir", () -> TestDatabase.dataDirFor(registry).toString());
         PostgreSQLContainer container = TestDatabase.container();
         if (container != null) {
             registry.add("spring.datasource.url", container::getJdbcUrl);

@@ -31,10 +31,15 @@ public final class Multipart {
     }
 
     public HttpRequest.BodyPublisher publisher() {
+        return HttpRequest.BodyPublishers.ofByteArray(toBytes());
+    }
+
+    /** The whole body, closing boundary included. */
+    public byte[] toBytes() {
         ByteArrayOutputStream copy = new ByteArrayOutputStream();
         copy.writeBytes(body.toByteArray());
         copy.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        return HttpRequest.BodyPublishers.ofByteArray(copy.toByteArray());
+        return copy.toByteArray();
     }
 
     private void write(String s) {

@@ -17,6 +17,8 @@ public final class TestDatabase {
     private static final java.util.Map<String, io.zonky.test.db.postgres.embedded.EmbeddedPostgres> OWN =
             new java.util.HashMap<>();
     private static Path dataDir;
+    private static final java.util.Map<org.springframework.test.context.DynamicPropertyRegistry, Path> OWN_DATA_DIRS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     private TestDatabase() {}
 
@@ -51,6 +53,12 @@ public final class TestDatabase {
         return dataDir;
     }
 
+    /** The data directory of the context {@code registry} configures: its own if it asked for one, else the shared one. */
+    public static Path dataDirFor(org.springframework.test.context.DynamicPropertyRegistry registry) {
+        Path own = OWN_DATA_DIRS.get(registry);
+        return own != null ? own : dataDir();
+    }
+
     private static void deleteQuietly(Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -66,8 +74,11 @@ public final class TestDatabase {
      * library's shutdown hook) and a data directory of its own. With Docker the shared container is used, as by every context.
      */
     public static void useOwnDatabase(org.springframework.test.context.DynamicPropertyRegistry registry, String key) {
-        // Its own blobs too: blob collection in one database must not delete files another one uses.
-        registry.add("consort.data-dir", () -> dataDir().resolve("context-" + key).toString());
+        // Its own blobs too: blob collection in one database must not delete files another one uses. Recorded
+        // rather than only registered, because ApiTest's registration of the shared directory runs after this
+        // one (superclass methods last) and would replace it.
+        OWN_DATA_DIRS.put(registry, dataDir().resolve("context-" + key));
+        registry.add("consort.data-dir", () -> dataDirFor(registry).toString());
         if (container() == null) {
             registry.add("spring.datasource.url", () -> ownEmbedded(key).getJdbcUrl("postgres", "postgres"));
             registry.add("spring.datasource.username", () -> "postgres");
