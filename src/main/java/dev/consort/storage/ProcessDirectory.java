@@ -27,7 +27,7 @@ public final class ProcessDirectory {
 
     private static final Logger log = LoggerFactory.getLogger(ProcessDirectory.class);
     private static final Pattern NAME = Pattern.compile("(.+)_(\\d+)_(\\d+)");
-    private static final String HOST = hostName();
+    private static final String HOST = lookUpHostName();
     private static final String THIS_PROCESS = HOST + "_" + ProcessHandle.current().pid() + "_" + startMillis(ProcessHandle.current()).orElse(0L);
 
     private ProcessDirectory() {}
@@ -141,7 +141,12 @@ public final class ProcessDirectory {
         return process.info().startInstant().map(instant -> instant.toEpochMilli());
     }
 
-    private static String hostName() {
+    /** This machine's name, as it appears in process directory names (also names worker pools). */
+    public static String hostName() {
+        return HOST;
+    }
+
+    private static String lookUpHostName() {
         String host;
         try {
             host = InetAddress.getLocalHost().getHostName();

@@ -1,12 +1,12 @@
 package dev.consort.worker;
 
-import java.net.InetAddress;
 import java.time.Duration;
 
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 import dev.consort.ConsortProperties;
+import dev.consort.storage.ProcessDirectory;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -55,12 +55,6 @@ class WorkerPoolLifecycle implements SmartLifecycle {
     }
 
     private static String processName() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (Exception e) {
-            host = "localhost";
-        }
-        return host + ":" + ProcessHandle.current().pid();
+        return ProcessDirectory.hostName() + ":" + ProcessHandle.current().pid();
     }
 }

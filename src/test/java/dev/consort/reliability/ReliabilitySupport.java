@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -179,13 +178,7 @@ abstract class ReliabilitySupport {
     }
 
     String uploadTextDataset(int records) {
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < records; i++) {
-            text.append("The quick brown fox jumps over the lazy dog. The dog sleeps.\n\n");
-        }
-        HttpResponse<String> response = post("/datasets", new Multipart()
-                .file("file", "fox.txt", text.toString().getBytes(StandardCharsets.UTF_8))
-                .field("val_fraction", "0.25"));
+        HttpResponse<String> response = post("/datasets", Multipart.repeatedTextDataset(records));
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
         return json(response).path("id").asText();
     }

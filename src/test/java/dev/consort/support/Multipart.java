@@ -11,6 +11,16 @@ public final class Multipart {
     private final String boundary = "consort-" + UUID.randomUUID();
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
+    /**
+     * A dataset upload of one short sentence pair repeated as {@code records} records, a quarter held out:
+     * a tiny model learns it quickly, and every loss is easy to reason about.
+     */
+    public static Multipart repeatedTextDataset(int records) {
+        String record = "The quick brown fox jumps over the lazy dog. The dog sleeps.\n\n";
+        return new Multipart().file("file", "fox.txt", record.repeat(records).getBytes(StandardCharsets.UTF_8))
+                .field("val_fraction", "0.25");
+    }
+
     public Multipart field(String name, String value) {
         write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n");
         write(value);

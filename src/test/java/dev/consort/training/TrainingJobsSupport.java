@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,13 +23,7 @@ abstract class TrainingJobsSupport extends ApiTest {
 
     /** A short text repeated: a tiny model can learn it quickly, and every loss is easy to reason about. */
     protected String uploadRepeatedTextDataset(int records) {
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < records; i++) {
-            text.append("The quick brown fox jumps over the lazy dog. The dog sleeps.\n\n");
-        }
-        HttpResponse<String> response = post("/datasets", new Multipart()
-                .file("file", "fox.txt", text.toString().getBytes(StandardCharsets.UTF_8))
-                .field("val_fraction", "0.25"));
+        HttpResponse<String> response = post("/datasets", Multipart.repeatedTextDataset(records));
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
         return json(response).path("id").asText();
     }
