@@ -158,8 +158,11 @@ public final class LinePlot {
         for (Marker marker : markers) {
             Point2D at = pixel(marker.x(), yScale.max());
             canvas.line(at.getX(), plotArea.y, at.getX(), plotArea.y + plotArea.height, INK, 1, true);
-            canvas.text(marker.label(), at.getX() + 4, plotArea.y + TICK_SIZE + 2, TICK_SIZE, false,
-                    Canvas.Anchor.START, 0, INK);
+            // Right of the line, unless that runs past the plot (a marker at the last step): then left of it.
+            boolean fitsRight = at.getX() + 4 + Canvas.textWidth(marker.label(), TICK_SIZE, false)
+                    <= plotArea.x + plotArea.width;
+            canvas.text(marker.label(), fitsRight ? at.getX() + 4 : at.getX() - 4, plotArea.y + TICK_SIZE + 2, TICK_SIZE,
+                    false, fitsRight ? Canvas.Anchor.START : Canvas.Anchor.END, 0, INK);
         }
         for (int i = 0; i < series.size(); i++) {
             drawSeries(canvas, series.get(i), colour(i));

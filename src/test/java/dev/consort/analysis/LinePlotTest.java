@@ -94,6 +94,31 @@ class LinePlotTest {
     }
 
     @Test
+    void aMarkerAtTheLastStepKeepsItsLabelInsideThePlot() throws IOException {
+        LinePlot plot = new LinePlot("Merge loss along fine-tuning", "step", "loss",
+                List.of(new LinePlot.Series("merge", STEPS, TRAIN, LinePlot.Mark.LINE)),
+                List.of(new LinePlot.Marker(800, "critical step")));
+        BufferedImage image = decode(plot.png());
+        Rectangle area = plot.plotArea();
+        int markerX = (int) Math.round(plot.pixel(800, 3).getX());
+        int inside = 0;
+        int outside = 0;
+        for (int y = area.y; y < area.y + 16; y++) {
+            for (int x = area.x; x < image.getWidth(); x++) {
+                Color pixel = new Color(image.getRGB(x, y));
+                boolean dark = pixel.getRed() < 120 && pixel.getGreen() < 120 && pixel.getBlue() < 120;
+                if (dark && x < markerX - 2) {
+                    inside++;
+                } else if (dark && x > area.x + area.width + 1) {
+                    outside++;
+                }
+            }
+        }
+        assertThat(inside).as("label pixels left of the marker").isGreaterThan(20);
+        assertThat(outside).as("label pixels beyond the plot's right edge").isZero();
+    }
+
+    @Test
     void theSvgIsWellFormed() throws Exception {
         String svg = new LinePlot("Loss", "step", "loss",
                 List.of(new LinePlot.Series("train <all>", STEPS, TRAIN, LinePlot.Mark.LINE))).svg();
