@@ -8,8 +8,8 @@
 # summary.json (machine-readable: settings, ids, wall time per stage, the numbers behind each finding)
 # and summary.md (the same as Markdown tables).
 #
-# Time: the default sizes (--scale cpu) take UNDER AN HOUR on a 2-core CPU with no GPU (measured: see
-# REPRODUCTION.md). --scale tiny is a few-minute smoke test of the whole pipeline; --scale gpu and the
+# Time: the default sizes (--scale cpu) take UNDER AN HOUR on a 2-core CPU with no GPU: 33.5 minutes
+# measured on a 2-core machine shared with three other builds (see REPRODUCTION.md). --scale tiny is a few-minute smoke test of the whole pipeline; --scale gpu and the
 # explicit size flags are for a service whose worker runs on a GPU (CONSORT_WORKER_DEVICES=gpu:0).
 #
 # Needs bash, curl and jq (jq: `apt-get install jq`, `brew install jq`, or https://jqlang.org/download/).
@@ -17,6 +17,7 @@
 # with the same --tag and sizes follows (or just re-reads) the jobs of the first run instead of starting
 # new ones; datasets are reused by name.
 set -euo pipefail
+shopt -s inherit_errexit  # a failed API call inside $(...) stops the script too
 
 usage() {
     cat <<'EOF'
@@ -25,7 +26,9 @@ Usage: scripts/reproduce.sh [options]
 Drives a running Consort (start it with `mvn spring-boot:run` or `java -jar target/consort-*.jar`)
 through its HTTP API and reproduces the paper's five findings at small scale.
 
-Default sizes (--scale cpu) finish in UNDER AN HOUR on a 2-core CPU without a GPU.
+Default sizes (--scale cpu) finish in UNDER AN HOUR on a 2-core CPU without a GPU (33.5 min measured
+on a 2-core machine shared with other builds). There, start the service with one libtorch thread
+(java -Dai.djl.pytorch.num_threads=1 ...): two threads on busy cores ran 7x slower.
 
 Connection and output:
   --url URL             service base URL (env CONSORT_URL; default http://localhost:8080)
@@ -100,17 +103,18 @@ while [[ $# -gt 0 ]]; do
 done
 URL=${URL%/}
 
-# Presets. cpu: this shape trains at ~0.7-1.1k tokens/s on 2 cores (libtorch with 1 thread on a busy
-# machine, 2 on an idle one), so the token budgets below (pretrain ~410k, each specialist ~250k, each
-# router ~80k, each baseline ~160k tokens) fit the hour with room to spare.
+# Presets. cpu: this shape trains at 0.2-1.1k tokens/s on 2 cores (0.2-0.4k measured on a machine shared
+# with three other builds, libtorch on 1 thread; 1.1k idle, 2 threads), so the token budgets below
+# (pretrain ~310k, each specialist ~205k, each router fit ~40k, each baseline ~80k tokens) fit the hour
+# even there. Larger runs (--finetune-steps 800 --router-steps 200 ...) show more; see --scale gpu.
 declare -A P
 case "$SCALE" in
     tiny) P=([layers]=2 [embd]=64 [heads]=2 [context]=64 [batch]=4 [pretrain-steps]=60 [pretrain-lr]=0.003
              [finetune-steps]=32 [checkpoints]=4 [router-steps]=10 [baseline-steps]=16 [eval-windows]=8
              [cka-windows]=16) ;;
-    cpu)  P=([layers]=4 [embd]=128 [heads]=4 [context]=128 [batch]=8 [pretrain-steps]=400 [pretrain-lr]=0.003
-             [finetune-steps]=240 [checkpoints]=8 [router-steps]=80 [baseline-steps]=160 [eval-windows]=24
-             [cka-windows]=64) ;;
+    cpu)  P=([layers]=4 [embd]=128 [heads]=4 [context]=128 [batch]=8 [pretrain-steps]=300 [pretrain-lr]=0.003
+             [finetune-steps]=200 [checkpoints]=8 [router-steps]=40 [baseline-steps]=80 [eval-windows]=16
+             [cka-windows]=32) ;;
     gpu)  P=([layers]=8 [embd]=512 [heads]=8 [context]=256 [batch]=32 [pretrain-steps]=6000 [pretrain-lr]=0.001
              [finetune-steps]=2000 [checkpoints]=10 [router-steps]=500 [baseline-steps]=2000 [eval-windows]=128
              [cka-windows]=256) ;;
@@ -233,7 +237,12 @@ wait_job() {
                 echo >&2
                 echo "error: job $label ($id) $status: $(jq -c .error <<<"$job")" >&2
                 echo "last events:" >&2
-                api GET "/jobs/$id/events?limit=500" | jq -r '.items[-10:][] | "  \(.created_at // "") \(.type // .kind // "") \(.message // "")"' >&2 || true
+                local page after=""
+                while page=$(api GET "/jobs/$id/events?limit=500${after:+&after=$after}") \
+                        && [[ $(jq -r .has_more <<<"$page") == true ]]; do
+                    after=$(jq -r .next_after <<<"$page")
+                done
+                jq -r '.items[-10:][] | "  \(.created_at) \(.kind) \(.message // "")"' <<<"$page" >&2 || true
                 exit 1 ;;
         esac
         line=$(jq -r '.status as $s | .progress as $p |
@@ -251,12 +260,13 @@ wait_job() {
     done
 }
 
-# fetch_job ID NAME: the job (spec, result), its loss curves (JSON and PNG) and, if it has one, its results table.
+# fetch_job ID NAME [no-loss-plot]: the job (spec, result), its loss curves (JSON, and PNG unless told not to)
+# and, if it has one, its results table.
 fetch_job() {
-    local id=$1 name=$2
+    local id=$1 name=$2 plot=${3:-loss-plot}
     api GET "/jobs/$id" | jq . > "$OUT/jobs/$name.json"
     api GET "/jobs/$id/losses" | jq . > "$OUT/losses/$name.json"
-    if [[ $(jq '.series | length' "$OUT/losses/$name.json") -gt 0 ]]; then
+    if [[ $plot != no-loss-plot && $(jq '.series | length' "$OUT/losses/$name.json") -gt 0 ]]; then
         download "/jobs/$id/losses?format=png" "$OUT/plots/$name-losses.png"
     fi
     if [[ $(jq '.result.rows | type' "$OUT/jobs/$name.json") == '"array"' ]]; then
@@ -343,7 +353,8 @@ SWEEP=$(submit sweep "$(jq -nc --arg a "$FT_MATH" --arg b "$FT_CODE" --arg adapt
     {type: "sweep", name: "repro-sweep", spec: {finetune_job_a_id: $a, finetune_job_b_id: $b,
         adaptation_dataset_id: $adapt, reference_dataset_id: $ref, method: "activation_interpolation"}}')")
 wait_job "$SWEEP" sweep
-fetch_job "$SWEEP" sweep
+# Its "losses" mix merge loss and CKA on one axis; its own plots below show them properly.
+fetch_job "$SWEEP" sweep no-loss-plot
 for plot in merge-loss-vs-step cka-vs-step merge-loss-vs-cka; do
     download "/jobs/$SWEEP/plots/$plot" "$OUT/plots/sweep-$plot.png"
 done
