@@ -3,6 +3,7 @@ package dev.consort.analysis;
 import java.awt.Color;
 import java.awt.Rectangle;
 import java.awt.geom.Point2D;
+import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
@@ -155,16 +156,26 @@ public final class LinePlot {
     private void draw(Canvas canvas) {
         canvas.text(title, WIDTH / 2.0, MARGIN + TITLE_SIZE, TITLE_SIZE, true, Canvas.Anchor.MIDDLE, 0, INK);
         drawAxes(canvas);
+        Rectangle2D legend = legendBox();
         for (Marker marker : markers) {
             Point2D at = pixel(marker.x(), yScale.max());
             canvas.line(at.getX(), plotArea.y, at.getX(), plotArea.y + plotArea.height, INK, 1, true);
-            canvas.text(marker.label(), at.getX() + 4, plotArea.y + TICK_SIZE + 2, TICK_SIZE, false,
-                    Canvas.Anchor.START, 0, INK);
+            // Right of the line, unless that runs past the plot (a marker at the last step): then left of it;
+            // at the top, unless the legend is there: then at the bottom.
+            double width = Canvas.textWidth(marker.label(), TICK_SIZE, false);
+            boolean fitsRight = at.getX() + 4 + width <= plotArea.x + plotArea.width;
+            double left = fitsRight ? at.getX() + 4 : at.getX() - 4 - width;
+            double baseline = plotArea.y + TICK_SIZE + 2;
+            if (legend != null && legend.intersects(left, plotArea.y, width, TICK_SIZE + 4)) {
+                baseline = plotArea.y + plotArea.height - 4;
+            }
+            canvas.text(marker.label(), fitsRight ? at.getX() + 4 : at.getX() - 4, baseline, TICK_SIZE,
+                    false, fitsRight ? Canvas.Anchor.START : Canvas.Anchor.END, 0, INK);
         }
         for (int i = 0; i < series.size(); i++) {
             drawSeries(canvas, series.get(i), colour(i));
         }
-        drawLegend(canvas);
+        drawLegend(canvas, legend);
         canvas.strokeRect(plotArea.x - 0.5, plotArea.y - 0.5, plotArea.width + 1, plotArea.height + 1, INK, 1);
     }
 
@@ -222,15 +233,15 @@ public final class LinePlot {
         }
     }
 
-    private void drawLegend(Canvas canvas) {
+    /** Where the legend goes: the corner covering the fewest data points, top right first; null without series. */
+    Rectangle2D legendBox() {
         if (series.isEmpty()) {
-            return;
+            return null;
         }
         double rowHeight = TICK_SIZE + 7;
         double widest = series.stream().mapToDouble(s -> Canvas.textWidth(s.name(), TICK_SIZE, false)).max().orElse(0);
         double boxWidth = 8 + 22 + 6 + widest + 8;
         double boxHeight = 6 + series.size() * rowHeight + 2;
-        // the corner covering the fewest data points, top right first
         double[][] corners = {
                 {plotArea.x + plotArea.width - boxWidth - 8, plotArea.y + 8},
                 {plotArea.x + 8, plotArea.y + 8},
@@ -247,6 +258,18 @@ public final class LinePlot {
                 boxY = corner[1];
             }
         }
+        return new Rectangle2D.Double(boxX, boxY, boxWidth, boxHeight);
+    }
+
+    private void drawLegend(Canvas canvas, Rectangle2D box) {
+        if (box == null) {
+            return;
+        }
+        double rowHeight = TICK_SIZE + 7;
+        double boxX = box.getX();
+        double boxY = box.getY();
+        double boxWidth = box.getWidth();
+        double boxHeight = box.getHeight();
         canvas.fillRect(boxX, boxY, boxWidth, boxHeight, BACKGROUND);
         canvas.strokeRect(boxX, boxY, boxWidth, boxHeight, GRID.darker(), 1);
         for (int i = 0; i < series.size(); i++) {

@@ -34,7 +34,8 @@ class SweepPlotController {
     }
 
     @Operation(operationId = "getSweepPlot", summary = "A sweep job's plots",
-            description = "merge-loss-vs-step (with the critical step marked) or merge-loss-vs-cka, as PNG or SVG.")
+            description = "merge-loss-vs-step (with the experts alone and the critical step marked), cka-vs-step or "
+                    + "merge-loss-vs-cka, as PNG or SVG.")
     @ApiResponse(responseCode = "200", description = "The plot", content = {
             @Content(mediaType = "image/png", schema = @Schema(type = "string", format = "binary")),
             @Content(mediaType = "image/svg+xml", schema = @Schema(type = "string"))})
@@ -53,15 +54,25 @@ class SweepPlotController {
         double[] steps = column(rows, "step");
         double[] loss = column(rows, "merge_loss");
         LinePlot chart = switch (plot) {
+            // The experts alone on the same windows: the merge pays where its line is below both.
             case "merge-loss-vs-step" -> new LinePlot("Best activation-interpolation loss along fine-tuning", "step",
-                    "merge loss (nats)", List.of(new LinePlot.Series("merge loss", steps, loss, LinePlot.Mark.LINE_AND_POINTS)),
+                    "loss on the adaptation data (nats)", List.of(
+                            new LinePlot.Series("merge (best α)", steps, loss, LinePlot.Mark.LINE_AND_POINTS),
+                            new LinePlot.Series("expert A alone", steps, column(rows, "expert_a_loss"), LinePlot.Mark.LINE),
+                            new LinePlot.Series("expert B alone", steps, column(rows, "expert_b_loss"), LinePlot.Mark.LINE)),
+                    List.of(new LinePlot.Marker(job.result().path("critical_step").asDouble(), "critical step")));
+            case "cka-vs-step" -> new LinePlot("CKA between the specialists along fine-tuning", "step", "CKA",
+                    List.of(new LinePlot.Series("adaptation data", steps, column(rows, "cka_adaptation"),
+                                    LinePlot.Mark.LINE_AND_POINTS),
+                            new LinePlot.Series("reference data", steps, column(rows, "cka_reference"),
+                                    LinePlot.Mark.LINE_AND_POINTS)),
                     List.of(new LinePlot.Marker(job.result().path("critical_step").asDouble(), "critical step")));
             case "merge-loss-vs-cka" -> new LinePlot("Merge loss against CKA between the specialists", "CKA",
                     "merge loss (nats)", List.of(
                             new LinePlot.Series("adaptation data", column(rows, "cka_adaptation"), loss, LinePlot.Mark.POINTS),
                             new LinePlot.Series("reference data", column(rows, "cka_reference"), loss, LinePlot.Mark.POINTS)));
             default -> throw new ApiProblem(HttpStatus.NOT_FOUND, ProblemType.NOT_FOUND,
-                    "No plot '" + plot + "'; a sweep has merge-loss-vs-step and merge-loss-vs-cka");
+                    "No plot '" + plot + "'; a sweep has merge-loss-vs-step, cka-vs-step and merge-loss-vs-cka");
         };
         return switch (format) {
             case "png" -> ResponseEntity.ok().contentType(MediaType.IMAGE_PNG).body(chart.png());

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.awt.Color;
 import java.awt.Rectangle;
 import java.awt.geom.Point2D;
+import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -91,6 +94,28 @@ class LinePlotTest {
             }
         }
         assertThat(dark).as("dashed marker pixels").isGreaterThan(area.height / 3);
+    }
+
+    @Test
+    void aMarkerAtTheLastStepKeepsItsLabelInsideThePlotAndClearOfTheLegend() {
+        // Falling data leave the top right empty, so the legend goes there, where the label would go too.
+        LinePlot plot = new LinePlot("Merge loss along fine-tuning", "step", "loss",
+                List.of(new LinePlot.Series("merge", STEPS, TRAIN, LinePlot.Mark.LINE)),
+                List.of(new LinePlot.Marker(800, "critical step")));
+        Matcher text = Pattern.compile("<text x=\"([0-9.]+)\" y=\"([0-9.]+)\"[^>]*text-anchor=\"(\\w+)\"[^>]*>critical step<")
+                .matcher(plot.svg());
+        assertThat(text.find()).as("the marker's label").isTrue();
+        double width = Canvas.textWidth("critical step", 11, false);
+        double anchorX = Double.parseDouble(text.group(1));
+        double left = text.group(3).equals("end") ? anchorX - width : anchorX;
+        double baseline = Double.parseDouble(text.group(2));
+        Rectangle2D label = new Rectangle2D.Double(left, baseline - 11, width, 11);
+        Rectangle area = plot.plotArea();
+        assertThat(label.getMaxX()).as("label's right end").isLessThanOrEqualTo(area.x + area.width);
+        assertThat(label.getMinX()).as("label's left end").isGreaterThanOrEqualTo(area.x);
+        assertThat(plot.legendBox().getY()).as("legend at the top").isLessThan(area.y + 20);
+        assertThat(label.intersects(plot.legendBox())).as("label %s overlaps legend %s", label, plot.legendBox())
+                .isFalse();
     }
 
     @Test

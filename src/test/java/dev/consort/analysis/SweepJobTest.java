@@ -84,12 +84,17 @@ class SweepJobTest extends ApiTest {
         assertThat(rows.get(0).path("step").asLong()).isEqualTo(4);
         assertThat(sweep.path("result").path("critical_step").asLong()).isEqualTo(bestStep);
 
-        for (String plot : new String[] {"merge-loss-vs-step", "merge-loss-vs-cka"}) {
+        for (String plot : new String[] {"merge-loss-vs-step", "cka-vs-step", "merge-loss-vs-cka"}) {
             HttpResponse<byte[]> png = getBytes("/jobs/" + sweep.path("id").asText() + "/plots/" + plot);
             assertThat(png.statusCode()).isEqualTo(200);
             assertThat(ImageIO.read(new ByteArrayInputStream(png.body()))).isNotNull();
         }
         assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/pie").statusCode()).isEqualTo(404);
+        // Figure 3 reads the merge against each expert alone, and the CKA on both datasets along the steps.
+        assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/merge-loss-vs-step?format=svg").body())
+                .contains("expert A alone").contains("expert B alone").contains("critical step");
+        assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/cka-vs-step?format=svg").body())
+                .contains("CKA between the specialists").contains("adaptation data").contains("reference data");
 
         HttpResponse<String> notRuns = postJson("/jobs", """
                 {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
