@@ -83,17 +83,7 @@ public class CheckpointCatalog {
     /** Newest first; {@code after} is the last id of the previous page. */
     @Transactional(readOnly = true)
     public CursorPage<CheckpointView> page(UUID after, int limit) {
-        String tenant = CurrentTenant.get().orElse(null);
-        List<Checkpoint> rows;
-        if (tenant != null) {
-            rows = after == null
-                    ? repository.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
-                    : repository.findByTenantAndIdLessThanOrderByIdDesc(tenant, after, Limit.of(limit + 1));
-        } else {
-            rows = after == null
-                    ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
-                    : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
-        }
+        var rows = repository.newestFirst(CurrentTenant.get().orElse(null), after, Limit.of(limit + 1));
         return CursorPage.of(rows, limit, CheckpointView::of, c -> c.id().toString());
     }
 

@@ -142,17 +142,7 @@ public class DatasetService {
 
     @Transactional(readOnly = true)
     CursorPage<DatasetView> list(UUID after, int limit) {
-        String tenant = CurrentTenant.get().orElse(null);
-        List<Dataset> rows;
-        if (tenant != null) {
-            rows = after == null
-                    ? datasets.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
-                    : datasets.findByTenantAndIdLessThanOrderByIdDesc(tenant, after, Limit.of(limit + 1));
-        } else {
-            rows = after == null
-                    ? datasets.findAllByOrderByIdDesc(Limit.of(limit + 1))
-                    : datasets.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
-        }
+        var rows = datasets.newestFirst(CurrentTenant.get().orElse(null), after, Limit.of(limit + 1));
         return CursorPage.of(rows, limit, DatasetView::of, row -> row.getId().toString());
     }
 

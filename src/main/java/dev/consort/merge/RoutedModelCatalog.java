@@ -94,17 +94,7 @@ public class RoutedModelCatalog {
 
     @Transactional(readOnly = true)
     public CursorPage<RoutedModelView> page(UUID after, int limit) {
-        String tenant = CurrentTenant.get().orElse(null);
-        List<StoredRoutedModel> rows;
-        if (tenant != null) {
-            rows = after == null
-                    ? repository.findByTenantOrderByIdDesc(tenant, Limit.of(limit + 1))
-                    : repository.findByTenantAndIdLessThanOrderByIdDesc(tenant, after, Limit.of(limit + 1));
-        } else {
-            rows = after == null
-                    ? repository.findAllByOrderByIdDesc(Limit.of(limit + 1))
-                    : repository.findByIdLessThanOrderByIdDesc(after, Limit.of(limit + 1));
-        }
+        var rows = repository.newestFirst(CurrentTenant.get().orElse(null), after, Limit.of(limit + 1));
         return CursorPage.of(rows, limit, this::view, r -> r.id().toString());
     }
 

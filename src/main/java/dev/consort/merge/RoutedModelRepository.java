@@ -1,25 +1,17 @@
 package dev.consort.merge;
 
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
 import jakarta.persistence.LockModeType;
 
-import org.springframework.data.domain.Limit;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.Lock;
 import org.springframework.data.jpa.repository.Query;
 
-interface RoutedModelRepository extends JpaRepository<StoredRoutedModel, UUID> {
+import dev.consort.tenant.TenantScopedRepository;
 
-    List<StoredRoutedModel> findAllByOrderByIdDesc(Limit limit);
-
-    List<StoredRoutedModel> findByIdLessThanOrderByIdDesc(UUID after, Limit limit);
-
-    List<StoredRoutedModel> findByTenantOrderByIdDesc(String tenant, Limit limit);
-
-    List<StoredRoutedModel> findByTenantAndIdLessThanOrderByIdDesc(String tenant, UUID after, Limit limit);
+interface RoutedModelRepository extends JpaRepository<StoredRoutedModel, UUID>, TenantScopedRepository<StoredRoutedModel> {
 
     @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select r from StoredRoutedModel r where r.id = :id")
