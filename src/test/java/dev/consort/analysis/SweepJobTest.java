@@ -29,21 +29,7 @@ class SweepJobTest extends ApiTest {
     private JsonNode run(String body) {
         HttpResponse<String> created = postJson("/jobs", body);
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        String id = json(created).path("id").asText();
-        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-        while (true) {
-            JsonNode job = json(get("/jobs/" + id));
-            if (job.path("status").asText().equals("succeeded")) {
-                return job;
-            }
-            assertThat(job.path("status").asText()).as(job.toString()).isIn("queued", "running");
-            assertThat(System.nanoTime()).isLessThan(deadline);
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        return awaitSuccess(json(created).path("id").asText(), Duration.ofMinutes(4));
     }
 
     @Test

@@ -130,7 +130,8 @@ class DashboardBrowserTest extends ApiTest {
         assertThat(page.findElements(By.cssSelector("#events-table tr[data-kind='succeeded']"))).hasSize(1);
         chromium.screenshot("finetune-job");
 
-        awaitJob(mathJob);
+        // Polled through the API: this is not what the page shows.
+        awaitSuccess(mathJob, JOB_TIMEOUT);
         String merge = launch("merge", "specialists-merged", spec -> {
             JsonNode parsed = JSON.readTree(spec);
             assertThat(parsed.path("base_checkpoint_id").asText()).isEqualTo(base);
@@ -265,15 +266,6 @@ class DashboardBrowserTest extends ApiTest {
         WebElement found = page.findElement(row);
         assertThat(found.findElement(By.cssSelector(".progress-text")).getText()).startsWith("100 %");
         return found;
-    }
-
-    /** Waits for a job launched through the API (polling it there: this is not what the page shows). */
-    private void awaitJob(String id) {
-        chromium.waitUpTo(JOB_TIMEOUT).until(d -> {
-            JsonNode job = json(get("/jobs/" + id));
-            assertThat(job.path("status").asText()).as(job.toString()).isNotIn("failed", "cancelled");
-            return job.path("status").asText().equals("succeeded");
-        });
     }
 
     private String producedCheckpoint(String jobId) {

@@ -28,23 +28,7 @@ class JobApiTest extends ApiTest {
     }
 
     private JsonNode awaitStatus(String id, String... statuses) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            JsonNode job = json(get("/jobs/" + id));
-            for (String status : statuses) {
-                if (status.equals(job.path("status").asText())) {
-                    return job;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("job " + id + " still " + job.path("status").asText());
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        return awaitJob(id, Duration.ofSeconds(60), statuses);
     }
 
     @Test

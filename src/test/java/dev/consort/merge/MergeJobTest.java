@@ -87,21 +87,7 @@ class MergeJobTest extends ApiTest {
     }
 
     private JsonNode await(String id) {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (true) {
-            JsonNode job = json(get("/jobs/" + id));
-            String status = job.path("status").asText();
-            if (status.equals("succeeded")) {
-                return job;
-            }
-            assertThat(status).as(job.toString()).isIn("queued", "running");
-            assertThat(System.nanoTime()).as("job finished in time").isLessThan(deadline);
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        return awaitSuccess(id, TIMEOUT);
     }
 
     private String evaluation() {

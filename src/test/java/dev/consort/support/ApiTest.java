@@ -1,5 +1,7 @@
 package dev.consort.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -100,6 +102,46 @@ public abstract class ApiTest {
             return JSON.readTree(response.body());
         } catch (JacksonException e) {
             throw new AssertionError("not JSON (" + response.statusCode() + "): " + response.body(), e);
+        }
+    }
+
+    /** Polls job {@code id} until its status is one of {@code statuses}; fails after {@code timeout}. */
+    protected JsonNode awaitJob(String id, Duration timeout, String... statuses) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode job = json(get("/jobs/" + id));
+            for (String status : statuses) {
+                if (status.equals(job.path("status").asText())) {
+                    return job;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("job " + id + " still " + job.path("status") + ": " + job);
+            }
+            pause();
+        }
+    }
+
+    /** Polls job {@code id} until it succeeds; fails at once if it ends any other way, or after {@code timeout}. */
+    protected JsonNode awaitSuccess(String id, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode job = json(get("/jobs/" + id));
+            String status = job.path("status").asText();
+            if (status.equals("succeeded")) {
+                return job;
+            }
+            assertThat(status).as(job.toString()).isIn("queued", "running");
+            assertThat(System.nanoTime()).as("job " + id + " finished in time").isLessThan(deadline);
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
         }
     }
 }

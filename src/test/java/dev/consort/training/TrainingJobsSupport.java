@@ -34,26 +34,6 @@ abstract class TrainingJobsSupport extends ApiTest {
         return json(response);
     }
 
-    protected JsonNode awaitJob(String id, Duration timeout, String... statuses) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            JsonNode job = json(get("/jobs/" + id));
-            for (String status : statuses) {
-                if (status.equals(job.path("status").asText())) {
-                    return job;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("job " + id + " still " + job.path("status") + ": " + job);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
-    }
-
     protected byte[] download(String path) {
         HttpResponse<byte[]> response = getBytes(path);
         assertThat(response.statusCode()).isEqualTo(200);
