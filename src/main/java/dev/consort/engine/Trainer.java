@@ -193,22 +193,35 @@ public final class Trainer implements AutoCloseable {
         NDArray x = batch.create(inputs, new Shape(rows, context));                                 // [B, T]
         NDArray y = batch.create(targets, new Shape(rows * context));                               // [B·T]
         NDArray hidden = model.forward(x);                                                          // [B, T, C]
-        // Cut the graph at the hidden states: back-propagate each chunk's loss into this leaf while only
-        // that chunk's logits exist, then the accumulated gradient through the model once.
+        return backwardMeanLoss(model, collector, batch, hidden, y, plan.gradAccum());
+    }
+
+    /**
+     * Back-propagates {@code model}'s mean next-token loss over {@code hidden}'s positions, scaled by
+     * 1 / {@code gradAccum}, and returns that mean. The graph is cut at the hidden states: each chunk's loss
+     * is back-propagated into this leaf while only that chunk's {@code [rows, V]} logits exist, then the
+     * accumulated gradient goes through the rest of the graph once (the model, or a routed forward pass).
+     *
+     * @param hidden  final hidden states {@code [B, T, C]}, still attached to the graph
+     * @param targets the next token at each position {@code [B·T]}
+     */
+    public static double backwardMeanLoss(Gpt2Model model, GradientCollector collector, NDManager batch,
+            NDArray hidden, NDArray targets, int gradAccum) {
         NDArray hiddenLeaf = hidden.stopGradient();
         hiddenLeaf.setRequiresGradient(true);
-        NDArray hiddenRows = hiddenLeaf.reshape(rows * context, model.config().nEmbd());           // [B·T, C]
-        long positions = (long) rows * context;
-        float scale = 1f / (positions * plan.gradAccum());
+        long positions = targets.size();
+        NDArray hiddenRows = hiddenLeaf.reshape(positions, model.config().nEmbd());                 // [B·T, C]
+        float scale = 1f / (positions * gradAccum);
         double lossSum = 0;
         for (long start = 0; start < positions; start += Gpt2Model.LOSS_CHUNK_ROWS) {
             long end = Math.min(positions, start + Gpt2Model.LOSS_CHUNK_ROWS);
             try (NDManager chunk = batch.newSubManager()) {
                 NDArray chunkHidden = hiddenRows.get(new NDIndex("{}:{}", start, end));              // [r, C]
-                NDArray chunkTargets = y.get(new NDIndex("{}:{}", start, end));                      // [r]
+                NDArray chunkTargets = targets.get(new NDIndex("{}:{}", start, end));                // [r]
                 chunkHidden.attach(chunk);
                 chunkTargets.attach(chunk);
                 NDArray nll = model.crossEntropySum(chunkHidden, chunkTargets, Gpt2Model.LOSS_CHUNK_ROWS);
+                // A scale PyTorch owns: DJL's op(Number) buffer may be freed before backward reads it.
                 collector.backward(nll.mul(Gpt2Model.constant(nll, scale)));
                 lossSum += nll.getFloat();
             }
@@ -216,8 +229,6 @@ public final class Trainer implements AutoCloseable {
         collector.backward(hidden.mul(hiddenLeaf.getGradient()).sum());
         return lossSum / positions;
     }
-
-    /** SplitMix64: a tiny generator whose whole state is one long, so it can be saved and restored. */
 
     /** Writes the training state (see the class comment) to {@code file}. */
     public void saveState(Path file) throws IOException {

@@ -6,8 +6,6 @@ import java.util.Map;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -244,29 +242,7 @@ public final class RouterFitting {
             NDArray x = batch.create(inputs, new Shape(rows, context));                             // [B, T]
             NDArray y = batch.create(targets, new Shape(rows * context));                           // [B·T]
             NDArray hidden = shared.forward(x, null, routed.newPass());                             // [B, T, C]
-            NDArray hiddenLeaf = hidden.stopGradient();
-            hiddenLeaf.setRequiresGradient(true);
-            NDArray hiddenRows = hiddenLeaf.reshape(rows * context, shared.config().nEmbd());      // [B·T, C]
-            long positions = (long) rows * context;
-            float scale = 1f / (positions * plan.gradAccum());
-            double lossSum = 0;
-            for (long start = 0; start < positions; start += Gpt2Model.LOSS_CHUNK_ROWS) {
-                long end = Math.min(positions, start + Gpt2Model.LOSS_CHUNK_ROWS);
-                try (NDManager chunk = batch.newSubManager()) {
-                    NDArray chunkHidden = hiddenRows.get(new NDIndex("{}:{}", start, end));          // [r, C]
-                    NDArray chunkTargets = y.get(new NDIndex("{}:{}", start, end));                  // [r]
-                    chunkHidden.attach(chunk);
-                    chunkTargets.attach(chunk);
-                    NDArray nll = shared.crossEntropySum(chunkHidden, chunkTargets, Gpt2Model.LOSS_CHUNK_ROWS);
-                    // A scale PyTorch owns: DJL's op(Number) buffer may be freed before backward reads it.
-                    collector.backward(nll.mul(chunk.full(new Shape(), scale, DataType.FLOAT32)));
-                    lossSum += nll.getFloat();
-                }
-            }
-            collector.backward(hidden.mul(hiddenLeaf.getGradient()).sum());
-            return lossSum / positions;
+            return Trainer.backwardMeanLoss(shared, collector, batch, hidden, y, plan.gradAccum());
         }
-
-        /** SplitMix64, as the Trainer's windows. */
     }
 }
