@@ -20,4 +20,13 @@ public final class TimeOrderedIds {
         long lsb = (RANDOM.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
         return new UUID(msb, lsb);
     }
+
+    /**
+     * The last 8 hex digits of an id, for names and labels people read ({@code finetune-3f9c2a1b-step-100}):
+     * random bits, where the leading digits of ids made in the same minute are the same.
+     */
+    public static String shortForm(UUID id) {
+        String text = id.toString();
+        return text.substring(text.length() - 8);
+    }
 }

@@ -16,10 +16,10 @@ import dev.consort.engine.Devices;
 import dev.consort.engine.Evaluator;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSequence;
-import dev.consort.job.spec.EvaluateSpec;
-import dev.consort.worker.JobContext;
-import dev.consort.worker.JobFailedException;
-import dev.consort.worker.JobHandler;
+import dev.consort.job.JobContext;
+import dev.consort.job.JobFailedException;
+import dev.consort.job.JobHandler;
+import dev.consort.job.spec.JobDefaults;
 
 /**
  * {@code evaluate}: the loss of every checkpoint on every dataset over the deterministic windows
@@ -27,11 +27,7 @@ import dev.consort.worker.JobHandler;
  * anyone with the token file can reproduce a number. Runs without gradients, beside training.
  */
 @Component
-class EvaluateJobHandler implements JobHandler<EvaluateSpec> {
-
-    static final int DEFAULT_CONTEXT = 256;
-    static final int DEFAULT_MAX_WINDOWS = 128;
-    static final int DEFAULT_BATCH = 8;
+class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateSpec> {
 
     private final CheckpointModels models;
     private final DatasetTokens datasets;
@@ -52,16 +48,26 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec> {
     }
 
     @Override
+    public Class<EvaluateSpec> planType() {
+        return EvaluateSpec.class;
+    }
+
+    @Override
+    public EvaluateSpec plan(EvaluateSpec spec) {
+        return spec;
+    }
+
+    @Override
     public Object run(EvaluateSpec spec, JobContext job) throws Exception {
         Split split = "train".equals(spec.split()) ? Split.TRAIN : Split.VALIDATION;
-        int maxWindows = spec.maxWindows() == null ? DEFAULT_MAX_WINDOWS : spec.maxWindows();
-        int batch = spec.batchSize() == null ? DEFAULT_BATCH : spec.batchSize();
+        int maxWindows = spec.maxWindows() == null ? JobDefaults.EVALUATE_WINDOWS : spec.maxWindows();
+        int batch = spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize();
         List<Map<String, Object>> rows = new ArrayList<>();
         int cells = spec.checkpointIds().size() * spec.datasetIds().size();
         for (UUID checkpointId : spec.checkpointIds()) {
             job.checkCancelled();
             Checkpoint checkpoint = models.checkpoint(checkpointId);
-            int context = spec.context() == null ? Math.min(DEFAULT_CONTEXT, checkpoint.nPositions()) : spec.context();
+            int context = spec.context() == null ? JobDefaults.context(checkpoint.nPositions()) : spec.context();
             if (context > checkpoint.nPositions()) {
                 throw new JobFailedException("invalid_context", "context " + context + " exceeds n_positions "
                         + checkpoint.nPositions() + " of checkpoint " + checkpointId);

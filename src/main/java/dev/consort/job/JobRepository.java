@@ -40,16 +40,18 @@ public class JobRepository {
     }
 
     /**
-     * A new queued job of {@code tenant}, the inputs it reads (which must be the tenant's) and its first
-     * event; call inside a transaction.
+     * A new queued job of {@code tenant} with its spec and its handler's plan, the inputs it reads (which
+     * must be the tenant's) and its first event; call inside a transaction.
      */
     public void insert(String tenant, UUID id, String type, String name, String deviceClass, int priority,
-            int maxAttempts, String specJson, String idempotencyKey, String requestHash, List<InputRef> inputs) {
+            int maxAttempts, String specJson, String planJson, String idempotencyKey, String requestHash,
+            List<InputRef> inputs) {
         jdbc.update("""
-                insert into job (id, tenant, type, name, status, spec, device_class, priority, max_attempts,
+                insert into job (id, tenant, type, name, status, spec, plan, device_class, priority, max_attempts,
                                  idempotency_key, request_hash)
-                values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?)""",
-                id, tenant, type, name, specJson, deviceClass, priority, maxAttempts, idempotencyKey, requestHash);
+                values (?, ?, ?, ?, 'queued', ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)""",
+                id, tenant, type, name, specJson, planJson, deviceClass, priority, maxAttempts, idempotencyKey,
+                requestHash);
         for (InputRef input : inputs) {
             // Share-lock the input so a concurrent delete (which locks it for update) waits for us, then
             // sees our job_input row and refuses; if it won the race, the input is gone and so is the job.

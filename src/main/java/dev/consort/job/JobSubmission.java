@@ -15,7 +15,6 @@ import tools.jackson.databind.JsonNode;
  */
 public record JobSubmission(
         @Schema(description = "Job type", example = "finetune",
-                allowableValues = {"pretrain", "finetune", "evaluate", "merge", "cka", "sweep"},
                 requiredMode = Schema.RequiredMode.REQUIRED)
         String type,
         @Schema(description = "Optional label, at most 200 characters") String name,

@@ -23,9 +23,8 @@ import dev.consort.database.TimeOrderedIds;
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
 import dev.consort.tenant.CurrentTenant;
-import dev.consort.web.ApiProblem;
-import dev.consort.worker.JobHandler;
 import dev.consort.web.ApiProblem.FieldError;
+import dev.consort.web.ApiProblem;
 import dev.consort.web.ProblemType;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
@@ -36,8 +35,9 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Validates a job submission completely before anything is stored — type and its handler, spec
- * fields, referenced ids, device — then queues it, honouring an {@code Idempotency-Key}.
+ * Validates a job submission completely before anything is stored — type, spec fields, referenced ids,
+ * device, and the handler's own checks ({@link JobHandler#plan}) — then queues it with its plan,
+ * honouring an {@code Idempotency-Key}.
  */
 @Service
 public class JobSubmissionService {
@@ -73,6 +73,17 @@ public class JobSubmissionService {
     }
 
     public Submitted submit(JobSubmission submission, String idempotencyKey) {
+        return submit(submission, null, idempotencyKey);
+    }
+
+    /**
+     * Queues a job whose plan the caller built and validated itself from another form of the request (a
+     * mergekit YAML config): the spec is still checked field by field and for its references, and is what
+     * the job shows; the handler's {@link JobHandler#plan} is not asked again.
+     *
+     * @param plan the plan for the job's handler, or null to have the handler plan the spec
+     */
+    public Submitted submit(JobSubmission submission, Object plan, String idempotencyKey) {
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200)) {
             throw ApiProblem.badRequest("Idempotency-Key", "must be 1 to 200 characters");
         }
@@ -84,12 +95,12 @@ public class JobSubmissionService {
                 return existing;
             }
         }
-        Validated validated = validate(submission, tenant);
+        Validated validated = validate(submission, plan, tenant);
         UUID id = TimeOrderedIds.next();
         try {
             tx.executeWithoutResult(t -> jobs.insert(tenant, id, submission.type(), submission.name(), validated.deviceClass(),
                     validated.priority(), validated.maxAttempts(), json.writeValueAsString(submission.spec()),
-                    idempotencyKey, requestHash, validated.spec().inputs()));
+                    json.writeValueAsString(validated.plan()), idempotencyKey, requestHash, validated.spec().inputs()));
         } catch (DuplicateKeyException raced) {
             // Another request with the same key won the race; answer as its replay.
             var existing = replay(tenant, idempotencyKey, requestHash);
@@ -114,21 +125,15 @@ public class JobSubmissionService {
         return new Submitted(jobs.find(existing.get().getKey()).orElseThrow(), true);
     }
 
-    private record Validated(JobSpec spec, String deviceClass, int priority, int maxAttempts) {}
+    private record Validated(JobSpec spec, Object plan, String deviceClass, int priority, int maxAttempts) {}
 
-    private Validated validate(JobSubmission submission, String tenant) {
+    private Validated validate(JobSubmission submission, Object plan, String tenant) {
         String type = submission.type();
         if (type == null || type.isBlank()) {
-            throw ApiProblem.invalidField("type", "is required; one of " + types.known());
+            throw ApiProblem.invalidField("type", "is required; one of " + types.names());
         }
-        Class<? extends JobSpec> specType = types.specType(type).orElseThrow(() ->
-                ApiProblem.invalidField("type", "unknown job type '" + type + "'; one of " + types.known()));
-        if (!types.hasHandler(type)) {
-            throw new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.UNSUPPORTED_JOB_TYPE,
-                    "Job type '" + type + "' is part of the API, but this version of Consort has no handler for it "
-                            + "yet; job types it runs: " + types.runnable(),
-                    List.of(new FieldError("type", "no handler for '" + type + "' yet")));
-        }
+        JobHandler<?, ?> handler = types.handler(type).orElseThrow(() ->
+                ApiProblem.invalidField("type", "unknown job type '" + type + "'; one of " + types.names()));
 
         List<FieldError> errors = new ArrayList<>();
         if (submission.name() != null && submission.name().length() > 200) {
@@ -146,7 +151,7 @@ public class JobSubmissionService {
         if (maxAttempts < 1 || maxAttempts > 20) {
             errors.add(new FieldError("max_attempts", "must be between 1 and 20"));
         }
-        JobSpec spec = bindSpec(submission.spec(), specType, errors);
+        JobSpec spec = bindSpec(submission.spec(), handler.specType(), errors);
         if (spec != null) {
             for (ConstraintViolation<JobSpec> violation : validator.validate(spec)) {
                 errors.add(new FieldError("spec." + snakeCase(violation.getPropertyPath().toString()), violation.getMessage()));
@@ -160,20 +165,23 @@ public class JobSubmissionService {
                 }
             }
         }
-        if (errors.isEmpty()) {
-            handlerChecks(type, spec).forEach(e -> errors.add(new FieldError("spec." + e.field(), e.message())));
+        if (errors.isEmpty() && plan == null) {
+            try {
+                plan = plan(handler, spec);
+            } catch (InvalidSpecException e) {
+                e.errors().forEach(error -> errors.add(new FieldError("spec." + error.field(), error.message())));
+            }
         }
         if (!errors.isEmpty()) {
             errors.sort((a, b) -> a.field().compareTo(b.field()));
             throw ApiProblem.invalid(errors);
         }
-        return new Validated(spec, device, priority, maxAttempts);
+        return new Validated(spec, plan, device, priority, maxAttempts);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private List<FieldError> handlerChecks(String type, JobSpec spec) {
-        JobHandler handler = types.handler(type).orElseThrow();
-        return handler.validate(spec);
+    private static Object plan(JobHandler handler, JobSpec spec) throws InvalidSpecException {
+        return handler.plan(spec);
     }
 
     private JobSpec bindSpec(JsonNode spec, Class<? extends JobSpec> specType, List<FieldError> errors) {

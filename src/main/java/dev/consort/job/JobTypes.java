@@ -1,64 +1,52 @@
 package dev.consort.job;
 
-import java.util.LinkedHashMap;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.Set;
+import java.util.TreeMap;
 
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
-import dev.consort.job.spec.CkaSpec;
-import dev.consort.job.spec.EvaluateSpec;
-import dev.consort.job.spec.FinetuneSpec;
-import dev.consort.job.spec.JobSpec;
-import dev.consort.job.spec.MergeSpec;
-import dev.consort.job.spec.PretrainSpec;
-import dev.consort.job.spec.SweepSpec;
-import dev.consort.worker.JobHandler;
-import dev.consort.worker.JobHandlerRegistry;
-
 /**
- * The job types the API knows, each with its spec record: the service's own six, plus any type a
- * handler brings. A known type may have no handler in this build; submitting it is a 422 that says so.
+ * The job types this build runs: one per {@link JobHandler} bean, registered by the handler itself (its
+ * {@link JobHandler#type()} and {@link JobHandler#specType()}), so adding a job type is one handler class.
+ * The API validates submissions against them and the workers run them.
  */
 @Component
 public class JobTypes {
 
-    private final Map<String, Class<? extends JobSpec>> specs = new LinkedHashMap<>();
-    private final JobHandlerRegistry handlers;
+    private final Map<String, JobHandler<?, ?>> byType = new TreeMap<>();
 
-    public JobTypes(JobHandlerRegistry handlers) {
-        this.handlers = handlers;
-        specs.put("pretrain", PretrainSpec.class);
-        specs.put("finetune", FinetuneSpec.class);
-        specs.put("evaluate", EvaluateSpec.class);
-        specs.put("merge", MergeSpec.class);
-        specs.put("cka", CkaSpec.class);
-        specs.put("sweep", SweepSpec.class);
-        for (JobHandler<?> handler : handlers.all().values()) {
-            specs.putIfAbsent(handler.type(), handler.specType());
+    @Autowired
+    public JobTypes(ObjectProvider<JobHandler<?, ?>> handlerBeans) {
+        this(handlerBeans.orderedStream().toList());
+    }
+
+    public JobTypes(List<JobHandler<?, ?>> handlers) {
+        for (JobHandler<?, ?> handler : handlers) {
+            JobHandler<?, ?> previous = byType.put(handler.type(), handler);
+            if (previous != null) {
+                throw new IllegalStateException("two handlers for job type " + handler.type() + ": "
+                        + previous.getClass().getName() + " and " + handler.getClass().getName());
+            }
         }
     }
 
-    public Optional<Class<? extends JobSpec>> specType(String type) {
-        return Optional.ofNullable(specs.get(type));
+    public Optional<JobHandler<?, ?>> handler(String type) {
+        return Optional.ofNullable(byType.get(type));
     }
 
-    public boolean hasHandler(String type) {
-        return handlers.find(type).isPresent();
+    /** Every type's name, sorted. */
+    public Set<String> names() {
+        return java.util.Collections.unmodifiableSet(byType.keySet());
     }
 
-    public Optional<JobHandler<?>> handler(String type) {
-        return handlers.find(type);
-    }
-
-    /** The known types this build has a handler for. */
-    public Set<String> runnable() {
-        return new TreeSet<>(handlers.all().keySet());
-    }
-
-    public Set<String> known() {
-        return new TreeSet<>(specs.keySet());
+    /** The handlers of the types the API contract documents ({@link JobHandler#documented()}), by type. */
+    public Collection<JobHandler<?, ?>> documented() {
+        return byType.values().stream().filter(JobHandler::documented).toList();
     }
 }

@@ -27,8 +27,11 @@ import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSequence;
 import dev.consort.engine.TrainingListener;
 import dev.consort.engine.TrainingPlan;
-import dev.consort.job.spec.MergeSpec;
-import dev.consort.job.spec.MergeSpec.MethodRequest;
+import dev.consort.job.InvalidSpecException;
+import dev.consort.job.JobContext;
+import dev.consort.job.JobFailedException;
+import dev.consort.job.JobHandler;
+import dev.consort.merge.MergeSpec.MethodRequest;
 import dev.consort.merge.routing.AlphaSearch;
 import dev.consort.merge.routing.RoutedModel;
 import dev.consort.merge.routing.RouterFitListener;
@@ -36,8 +39,8 @@ import dev.consort.merge.routing.RouterFitting;
 import dev.consort.merge.routing.RoutingMethod;
 import dev.consort.merge.routing.RoutingSpec;
 import dev.consort.merge.weights.InvalidMergeException;
-import dev.consort.merge.weights.MergeCompatibility;
 import dev.consort.merge.weights.MergeCompatibility.MergeInput;
+import dev.consort.merge.weights.MergeCompatibility;
 import dev.consort.merge.weights.MergeProblem;
 import dev.consort.merge.weights.MergeRecipe;
 import dev.consort.merge.weights.WeightMergeRequest;
@@ -48,9 +51,6 @@ import dev.consort.storage.StagedBlob;
 import dev.consort.training.TrainingJobRunner;
 import dev.consort.training.TrainingPlans;
 import dev.consort.web.ApiProblem.FieldError;
-import dev.consort.worker.JobContext;
-import dev.consort.worker.JobFailedException;
-import dev.consort.worker.JobHandler;
 
 /**
  * {@code merge}: runs each requested method on the experts — weight-space methods into a checkpoint,
@@ -60,7 +60,7 @@ import dev.consort.worker.JobHandler;
  * adaptation data and evaluated the same way (Table 1).
  */
 @Component
-class MergeJobHandler implements JobHandler<MergeSpec> {
+class MergeJobHandler implements JobHandler<MergeSpec, MergeSpec> {
 
     static final int DEFAULT_CONTEXT = 256;
     static final int DEFAULT_MAX_WINDOWS = 64;
@@ -100,12 +100,17 @@ class MergeJobHandler implements JobHandler<MergeSpec> {
         return MergeSpec.class;
     }
 
+    @Override
+    public Class<MergeSpec> planType() {
+        return MergeSpec.class;
+    }
+
     /**
      * Everything that can be known before running: method names and parameters, that the models share
      * an architecture and, where the method assumes it, descend from the base (same non-MLP tensors).
      */
     @Override
-    public List<FieldError> validate(MergeSpec spec) {
+    public MergeSpec plan(MergeSpec spec) throws InvalidSpecException {
         List<FieldError> errors = new ArrayList<>();
         List<MethodRequest> requests = spec.requests();
         boolean routing = false;
@@ -138,7 +143,8 @@ class MergeJobHandler implements JobHandler<MergeSpec> {
         if (errors.isEmpty()) {
             checkModels(spec, routing, taskVectors, errors);
         }
-        return errors;
+        InvalidSpecException.throwIfAny(errors);
+        return spec;
     }
 
     private void checkRouting(MergeSpec spec, RoutingSpec routing, MethodRequest request, String prefix,

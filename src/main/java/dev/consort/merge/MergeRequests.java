@@ -8,8 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 
-import dev.consort.job.spec.MergeSpec;
-import dev.consort.job.spec.MergeSpec.MethodRequest;
+import dev.consort.merge.MergeSpec.MethodRequest;
 import dev.consort.merge.routing.AlphaSearch;
 import dev.consort.merge.routing.RouterKind;
 import dev.consort.merge.routing.RoutingMethod;

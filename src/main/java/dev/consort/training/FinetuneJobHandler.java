@@ -6,19 +6,19 @@ import org.springframework.stereotype.Component;
 
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.database.TimeOrderedIds;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TrainingPlan;
-import dev.consort.job.spec.FinetuneSpec;
-import dev.consort.worker.JobContext;
-import dev.consort.worker.JobHandler;
+import dev.consort.job.JobContext;
+import dev.consort.job.JobHandler;
 
 /**
  * {@code finetune}: continues training a checkpoint on a dataset, by default the MLPs only (the
  * paper's specialists, lr 8e-4); its checkpoints name the base as parent and keep its config.json.
  */
 @Component
-class FinetuneJobHandler implements JobHandler<FinetuneSpec> {
+class FinetuneJobHandler implements JobHandler<FinetuneSpec, FinetuneSpec> {
 
     static final double DEFAULT_LEARNING_RATE = 8e-4;
 
@@ -41,6 +41,16 @@ class FinetuneJobHandler implements JobHandler<FinetuneSpec> {
     }
 
     @Override
+    public Class<FinetuneSpec> planType() {
+        return FinetuneSpec.class;
+    }
+
+    @Override
+    public FinetuneSpec plan(FinetuneSpec spec) {
+        return spec;
+    }
+
+    @Override
     public Object run(FinetuneSpec spec, JobContext job) throws Exception {
         Checkpoint base = models.checkpoint(spec.baseCheckpointId());
         TrainingPlan.Trainable trainable = "all".equals(spec.trainable())
@@ -48,7 +58,7 @@ class FinetuneJobHandler implements JobHandler<FinetuneSpec> {
         TrainingPlan plan = TrainingPlans.resolve(spec.training(), base.nPositions(), DEFAULT_LEARNING_RATE, trainable);
         try (Gpt2Model model = models.load(base.id(), Devices.parse(job.device()))) {
             return runner.run(job, new TrainingJobRunner.Run(model, base.configJson().getBytes(StandardCharsets.UTF_8),
-                    plan, spec.datasetId(), base.id(), "finetune-" + PretrainJobHandler.shortId(job)));
+                    plan, spec.datasetId(), base.id(), "finetune-" + TimeOrderedIds.shortForm(job.jobId())));
         }
     }
 }

@@ -4,7 +4,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.consort.job.spec.ModelShape;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

@@ -2,18 +2,18 @@ package dev.consort.training;
 
 import org.springframework.stereotype.Component;
 
+import dev.consort.database.TimeOrderedIds;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TrainingPlan;
-import dev.consort.job.spec.PretrainSpec;
-import dev.consort.worker.JobContext;
-import dev.consort.worker.JobHandler;
+import dev.consort.job.JobContext;
+import dev.consort.job.JobHandler;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code pretrain}: a GPT-2 of the given shape from random initialisation (std 0.02), trained on a dataset. */
 @Component
-class PretrainJobHandler implements JobHandler<PretrainSpec> {
+class PretrainJobHandler implements JobHandler<PretrainSpec, PretrainSpec> {
 
     static final double DEFAULT_LEARNING_RATE = 6e-4;
 
@@ -36,6 +36,16 @@ class PretrainJobHandler implements JobHandler<PretrainSpec> {
     }
 
     @Override
+    public Class<PretrainSpec> planType() {
+        return PretrainSpec.class;
+    }
+
+    @Override
+    public PretrainSpec plan(PretrainSpec spec) {
+        return spec;
+    }
+
+    @Override
     public Object run(PretrainSpec spec, JobContext job) throws Exception {
         byte[] configJson = HfGpt2ConfigJson.of(spec.config(), json);
         Gpt2Config config = Gpt2Config.parse(configJson);
@@ -43,12 +53,7 @@ class PretrainJobHandler implements JobHandler<PretrainSpec> {
                 TrainingPlan.Trainable.ALL);
         try (Gpt2Model model = Gpt2Model.randomInit(config, plan.seed(), Devices.parse(job.device()))) {
             return runner.run(job, new TrainingJobRunner.Run(model, configJson, plan, spec.datasetId(), null,
-                    "pretrain-" + shortId(job)));
+                    "pretrain-" + TimeOrderedIds.shortForm(job.jobId())));
         }
-    }
-
-    static String shortId(JobContext job) {
-        String id = job.jobId().toString();
-        return id.substring(id.length() - 8);
     }
 }

@@ -28,15 +28,15 @@ import dev.consort.engine.TokenSequence;
 import dev.consort.engine.Trainer;
 import dev.consort.engine.TrainingListener;
 import dev.consort.engine.TrainingPlan;
+import dev.consort.job.JobContext;
+import dev.consort.job.JobFailedException;
 import dev.consort.job.JobRepository;
+import dev.consort.job.JobStoppedException;
 import dev.consort.metrics.TrainingMetrics;
 import dev.consort.safetensors.DType;
 import dev.consort.storage.BlobStore;
 import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
-import dev.consort.worker.JobContext;
-import dev.consort.worker.JobFailedException;
-import dev.consort.worker.JobStoppedException;
 
 /**
  * Runs a training job (pretrain or finetune) on the engine and reports it through the job: a loss

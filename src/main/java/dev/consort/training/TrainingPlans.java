@@ -1,7 +1,7 @@
 package dev.consort.training;
 
 import dev.consort.engine.TrainingPlan;
-import dev.consort.job.spec.TrainingSettings;
+import dev.consort.job.spec.JobDefaults;
 
 /**
  * A job's {@link TrainingSettings} (every field optional but {@code steps}) resolved into an engine
@@ -11,9 +11,6 @@ import dev.consort.job.spec.TrainingSettings;
  */
 public final class TrainingPlans {
 
-    static final int DEFAULT_BATCH = 8;
-    static final int DEFAULT_CONTEXT = 256;
-    static final int DEFAULT_EVAL_WINDOWS = 32;
     static final long DEFAULT_SEED = 1234;
 
     private TrainingPlans() {}
@@ -25,8 +22,8 @@ public final class TrainingPlans {
         int checkpointEvery = value(s.checkpointEvery(), 0);
         int evalEvery = value(s.evalEvery(), checkpointEvery > 0 ? checkpointEvery : tenth);
         return TrainingPlan.builder(steps)
-                .batchSize(value(s.batchSize(), DEFAULT_BATCH))
-                .context(value(s.context(), Math.min(DEFAULT_CONTEXT, nPositions)))
+                .batchSize(value(s.batchSize(), JobDefaults.BATCH_SIZE))
+                .context(value(s.context(), JobDefaults.context(nPositions)))
                 .learningRate(value(s.learningRate(), defaultLearningRate))
                 .weightDecay(value(s.weightDecay(), 0.1))
                 .betas(value(s.beta1(), 0.9), value(s.beta2(), 0.99))
@@ -35,7 +32,7 @@ public final class TrainingPlans {
                 .gradClip(value(s.gradClip(), 1.0))
                 .gradAccum(value(s.gradAccum(), 1))
                 .evalEvery(evalEvery)
-                .evalWindows(value(s.evalWindows(), DEFAULT_EVAL_WINDOWS))
+                .evalWindows(value(s.evalWindows(), JobDefaults.VALIDATION_WINDOWS))
                 .checkpointEvery(checkpointEvery)
                 .stateEvery(value(s.stateEvery(), tenth))
                 .seed(s.seed() == null ? DEFAULT_SEED : s.seed())

@@ -10,13 +10,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
-import dev.consort.job.spec.CkaSpec;
-import dev.consort.job.spec.EvaluateSpec;
-import dev.consort.job.spec.FinetuneSpec;
-import dev.consort.job.spec.MergeSpec;
-import dev.consort.job.spec.PretrainSpec;
-import dev.consort.job.spec.SweepSpec;
-import io.swagger.v3.core.converter.ModelConverters;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
@@ -41,10 +34,6 @@ import tools.jackson.databind.JsonNode;
 class OpenApiConfiguration {
 
     private static final String API_KEY = "apiKey";
-
-    /** The job spec records, documented as the alternatives of {@code JobSubmission.spec}. */
-    private static final List<Class<?>> JOB_SPECS = List.of(PretrainSpec.class, FinetuneSpec.class,
-            EvaluateSpec.class, MergeSpec.class, CkaSpec.class, SweepSpec.class);
 
     static {
         // Free-form JSON (specs, results, progress) is an object to clients, not Jackson's node API.
@@ -73,26 +62,13 @@ class OpenApiConfiguration {
                 .addSecurityItem(new SecurityRequirement().addList(API_KEY));
     }
 
-    /** Adds the job spec schemas and the problem+json error responses every operation can give. */
+    /** Adds the problem+json error responses every operation can give. */
     @Bean
     OpenApiCustomizer consortOpenApiCustomizer() {
         return openApi -> {
             Map<String, Schema> schemas = new TreeMap<>(openApi.getComponents().getSchemas());
-            for (Class<?> spec : JOB_SPECS) {
-                schemas.putAll(ModelConverters.getInstance().readAll(spec));
-            }
             schemas.put("Problem", problemSchema());
             openApi.getComponents().setSchemas(schemas);
-
-            Schema<?> submission = schemas.get("JobSubmission");
-            if (submission != null && submission.getProperties() != null) {
-                Schema<Object> spec = new Schema<>();
-                spec.setDescription("Type-specific settings: the schema named after the job type");
-                spec.setOneOf(JOB_SPECS.stream()
-                        .map(c -> (Schema) new Schema<>().$ref("#/components/schemas/" + c.getSimpleName()))
-                        .toList());
-                submission.getProperties().put("spec", spec);
-            }
 
             Content problem = new Content().addMediaType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON_VALUE,
                     new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem")));

@@ -9,7 +9,6 @@ public enum ProblemType {
     VALIDATION_FAILED("validation-failed", "Validation failed"),
     INVALID_CHECKPOINT("invalid-checkpoint", "Invalid checkpoint"),
     INVALID_DATASET("invalid-dataset", "Invalid dataset"),
-    UNSUPPORTED_JOB_TYPE("unsupported-job-type", "Job type not supported"),
     IDEMPOTENCY_CONFLICT("idempotency-conflict", "Idempotency key reused with a different request"),
     UNAUTHORIZED("unauthorized", "Unauthorized"),
     FORBIDDEN("forbidden", "Forbidden"),

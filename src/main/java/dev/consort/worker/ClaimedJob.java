@@ -1,4 +1,7 @@
 package dev.consort.worker;
 
-/** A job just claimed from the queue, with the spec JSON to bind for its handler. */
-public record ClaimedJob(Lease lease, String type, String specJson, int attempt, int maxAttempts) {}
+/**
+ * A job just claimed from the queue: its spec JSON, and the plan its handler made of it at submission
+ * (null for a job queued before plans were stored).
+ */
+public record ClaimedJob(Lease lease, String type, String specJson, String planJson, int attempt, int maxAttempts) {}

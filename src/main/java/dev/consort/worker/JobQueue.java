@@ -51,9 +51,9 @@ public class JobQueue {
                        lease_expires_at = now() + make_interval(secs => ?),
                        attempts = j.attempts + 1, started_at = coalesce(j.started_at, now()), updated_at = now()
                 from next where j.id = next.id
-                returning j.id, j.type, j.spec::text as spec, j.attempts, j.max_attempts""",
+                returning j.id, j.type, j.spec::text as spec, j.plan::text as plan, j.attempts, j.max_attempts""",
                 (rs, i) -> new ClaimedJob(new Lease(rs.getObject("id", UUID.class), owner), rs.getString("type"),
-                        rs.getString("spec"), rs.getInt("attempts"), rs.getInt("max_attempts")),
+                        rs.getString("spec"), rs.getString("plan"), rs.getInt("attempts"), rs.getInt("max_attempts")),
                 deviceClass, owner, seconds(lease));
         return claimed.stream().findFirst();
     }

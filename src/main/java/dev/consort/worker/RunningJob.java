@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.consort.job.JobContext;
+import dev.consort.job.JobStoppedException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

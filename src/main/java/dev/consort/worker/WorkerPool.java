@@ -15,6 +15,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import dev.consort.database.DatabaseUnavailable;
+import dev.consort.job.InvalidSpecException;
+import dev.consort.job.JobFailedException;
+import dev.consort.job.JobHandler;
+import dev.consort.job.JobStoppedException;
+import dev.consort.job.JobTypes;
 import dev.consort.job.spec.JobSpec;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
@@ -33,7 +38,7 @@ public class WorkerPool implements AutoCloseable {
     private final String name;
     private final WorkerSettings settings;
     private final JobQueue queue;
-    private final JobHandlerRegistry handlers;
+    private final JobTypes types;
     private final JsonMapper json;
     private final JobStateStore states;
     private final List<Thread> threads = new ArrayList<>();
@@ -42,12 +47,12 @@ public class WorkerPool implements AutoCloseable {
     private volatile boolean stopping;
     private volatile boolean halted;
 
-    public WorkerPool(String name, WorkerSettings settings, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json,
+    public WorkerPool(String name, WorkerSettings settings, JobQueue queue, JobTypes types, JsonMapper json,
             JobStateStore states) {
         this.name = name;
         this.settings = settings;
         this.queue = queue;
-        this.handlers = handlers;
+        this.types = types;
         this.json = json;
         this.states = states;
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -189,17 +194,22 @@ public class WorkerPool implements AutoCloseable {
         }
     }
 
+    /** Runs the job's handler on the plan stored at submission (planned from the spec for older jobs). */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private Object runHandler(ClaimedJob claimed, RunningJob job) throws Exception {
-        JobHandler handler = handlers.find(claimed.type()).orElseThrow(() -> new JobFailedException(
+        JobHandler handler = types.handler(claimed.type()).orElseThrow(() -> new JobFailedException(
                 "no_handler", "this worker has no handler for job type " + claimed.type()));
-        JobSpec spec;
+        Object plan;
         try {
-            spec = (JobSpec) json.readValue(claimed.specJson(), handler.specType());
+            plan = claimed.planJson() != null ? json.readValue(claimed.planJson(), handler.planType())
+                    : handler.plan((JobSpec) json.readValue(claimed.specJson(), handler.specType()));
         } catch (JacksonException e) {
-            throw new JobFailedException("invalid_spec", "stored spec no longer matches the handler: " + e.getOriginalMessage());
+            throw new JobFailedException("invalid_spec", "the stored job no longer matches its handler: "
+                    + e.getOriginalMessage());
+        } catch (InvalidSpecException e) {
+            throw new JobFailedException("invalid_spec", e.getMessage());
         }
-        return handler.run(spec, job);
+        return handler.run(plan, job);
     }
 
     /** Records the outcome, waiting out a database outage so that a finished job is not run again. */

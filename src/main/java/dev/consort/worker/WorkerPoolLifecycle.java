@@ -6,6 +6,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 import dev.consort.ConsortProperties;
+import dev.consort.job.JobTypes;
 import dev.consort.storage.ProcessDirectory;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -18,12 +19,12 @@ class WorkerPoolLifecycle implements SmartLifecycle {
 
     private final ConsortProperties properties;
     private final JobQueue queue;
-    private final JobHandlerRegistry handlers;
+    private final JobTypes handlers;
     private final JsonMapper json;
     private final JobStateStore states;
     private WorkerPool pool;
 
-    WorkerPoolLifecycle(ConsortProperties properties, JobQueue queue, JobHandlerRegistry handlers, JsonMapper json,
+    WorkerPoolLifecycle(ConsortProperties properties, JobQueue queue, JobTypes handlers, JsonMapper json,
             JobStateStore states) {
         this.properties = properties;
         this.queue = queue;

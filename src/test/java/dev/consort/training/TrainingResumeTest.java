@@ -15,10 +15,10 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import dev.consort.job.JobTypes;
 import dev.consort.support.Multipart;
 import dev.consort.support.TestDatabase;
 import dev.consort.support.TinyGpt2;
-import dev.consort.worker.JobHandlerRegistry;
 import dev.consort.worker.JobQueue;
 import dev.consort.worker.JobStateStore;
 import dev.consort.worker.WorkerPool;
@@ -42,7 +42,7 @@ class TrainingResumeTest extends TrainingJobsSupport {
     @Autowired
     JobQueue queue;
     @Autowired
-    JobHandlerRegistry handlers;
+    JobTypes handlers;
     @Autowired
     JsonMapper mapper;
     @Autowired

@@ -10,6 +10,9 @@ import org.springframework.stereotype.Component;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import dev.consort.job.JobContext;
+import dev.consort.job.JobFailedException;
+import dev.consort.job.JobHandler;
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
 import jakarta.validation.constraints.Max;
@@ -22,7 +25,7 @@ import jakarta.validation.constraints.NotNull;
  * tests can check exactly-once execution.
  */
 @Component
-public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec> {
+public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec, CountingTestHandler.Spec> {
 
     public static final String TYPE = "test.count";
     public static final Map<UUID, AtomicInteger> STARTS = new ConcurrentHashMap<>();
@@ -49,6 +52,22 @@ public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec>
     @Override
     public Class<Spec> specType() {
         return Spec.class;
+    }
+
+    @Override
+    public Class<Spec> planType() {
+        return Spec.class;
+    }
+
+    @Override
+    public Spec plan(Spec spec) {
+        return spec;
+    }
+
+    /** Internal to the tests: not part of the API contract. */
+    @Override
+    public boolean documented() {
+        return false;
     }
 
     @Override

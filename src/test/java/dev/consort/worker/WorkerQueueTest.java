@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
+import dev.consort.job.JobTypes;
 import dev.consort.support.ApiTest;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -24,7 +25,7 @@ class WorkerQueueTest extends ApiTest {
     @Autowired
     JobQueue queue;
     @Autowired
-    JobHandlerRegistry handlers;
+    JobTypes handlers;
     @Autowired
     JsonMapper json;
     @Autowired

@@ -1,0 +1,136 @@
+package dev.consort.merge;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import dev.consort.job.spec.InputRef;
+import dev.consort.job.spec.JobSpec;
+import dev.consort.training.TrainingSettings;
+import dev.consort.web.ApiProblem.FieldError;
+import io.swagger.v3.oas.annotations.media.Schema;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+
+/**
+ * Merge experts with one method ({@code method} + {@code parameters}) or compare several on the same
+ * data ({@code methods}), evaluate every output on the eval datasets, and optionally fine-tune the base
+ * on the adaptation data as the baseline every merge is measured against (the paper's Table 1).
+ * Weight-space methods produce a checkpoint; feature-space methods a routed model.
+ */
+public record MergeSpec(
+        @JsonProperty("base_checkpoint_id")
+        @Schema(description = "The common ancestor: required by task-vector methods and include_base routing")
+        UUID baseCheckpointId,
+        @JsonProperty("expert_ids") @NotEmpty @Size(max = 8) List<@NotNull UUID> expertIds,
+        @Schema(description = "One method: linear, slerp, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, "
+                + "model_stock, activation_interpolation, single_router, layer_routing, multi_layer_routing")
+        String method,
+        @Schema(description = "The method's parameters (t, weights, density, lambda, span, router, top_k, ...)")
+        Map<String, Object> parameters,
+        @Schema(description = "Several methods to compare on the same data, instead of method/parameters")
+        @Valid @Size(max = 32) List<@NotNull @Valid MethodRequest> methods,
+        @JsonProperty("adaptation_dataset_id")
+        @Schema(description = "Data that routers are fitted and α is searched on; the baseline fine-tunes on it")
+        UUID adaptationDatasetId,
+        @JsonProperty("eval_dataset_ids") @Size(max = 20) List<@NotNull UUID> evalDatasetIds,
+        @Valid Evaluation evaluation,
+        @JsonProperty("router_training") @Valid RouterTraining routerTraining,
+        @Valid Baseline baseline,
+        Long seed) implements JobSpec {
+
+    /**
+     * One method to run: its parameters (mergekit's top-level {@code parameters}), per-expert parameters in
+     * the order of {@code expert_ids} (mergekit's {@code models[i].parameters}, e.g. {@code weight},
+     * {@code density}), and an optional label for the results table.
+     */
+    public record MethodRequest(
+            @NotBlank String method,
+            Map<String, Object> parameters,
+            @JsonProperty("model_parameters") @Size(max = 8) List<Map<String, Object>> modelParameters,
+            @Size(max = 100) String label) {
+
+        public MethodRequest(String method, Map<String, Object> parameters) {
+            this(method, parameters, null, null);
+        }
+
+        /** How the results table names this request. */
+        public String displayName() {
+            return label != null ? label : method;
+        }
+    }
+
+    /** How outputs are evaluated: deterministic windows of {@code context} tokens. */
+    public record Evaluation(
+            @Pattern(regexp = "train|validation", message = "must be 'train' or 'validation'") String split,
+            @Min(2) @Max(65536) Integer context,
+            @JsonProperty("max_windows") @Min(1) @Max(1_000_000) Integer maxWindows,
+            @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize) {}
+
+    /** Router fitting (defaults: AdamW lr 5e-3, weight decay 0.1, cosine to 0.1×, clip 1.0, best validation step). */
+    public record RouterTraining(
+            @Min(1) @Max(1_000_000) Integer steps,
+            @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize,
+            @Min(2) @Max(65536) Integer context,
+            @JsonProperty("learning_rate") @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double learningRate,
+            @JsonProperty("eval_every") @Min(1) Integer evalEvery,
+            @JsonProperty("eval_windows") @Min(1) @Max(1_000_000) Integer evalWindows) {}
+
+    /** The direct fine-tuning baseline: the base (or first expert) trained on the adaptation data. */
+    public record Baseline(@NotNull @Valid FinetuneBaseline finetune) {}
+
+    /** Defaults: all weights, lr 8e-5 (the paper's baseline). */
+    public record FinetuneBaseline(
+            @Pattern(regexp = "mlp|all", message = "must be 'mlp' or 'all'") String trainable,
+            @NotNull @Valid TrainingSettings training) {}
+
+    /** The methods to run, whichever way they were given. */
+    public List<MethodRequest> requests() {
+        if (methods != null && !methods.isEmpty()) {
+            return methods;
+        }
+        return method == null ? List.of() : List.of(new MethodRequest(method, parameters));
+    }
+
+    @Override
+    public List<InputRef> inputs() {
+        return new InputRef.Collector()
+                .add("base_checkpoint_id", InputRef.Kind.CHECKPOINT, baseCheckpointId)
+                .addAll("expert_ids", InputRef.Kind.CHECKPOINT, expertIds)
+                .add("adaptation_dataset_id", InputRef.Kind.DATASET, adaptationDatasetId)
+                .addAll("eval_dataset_ids", InputRef.Kind.DATASET, evalDatasetIds)
+                .build();
+    }
+
+    @Override
+    public List<FieldError> crossFieldErrors() {
+        List<FieldError> errors = new ArrayList<>();
+        boolean one = method != null;
+        boolean several = methods != null && !methods.isEmpty();
+        if (one == several) {
+            errors.add(new FieldError(one ? "methods" : "method",
+                    one ? "give either method (with parameters) or methods, not both" : "a method or methods is required"));
+        }
+        if (parameters != null && !one) {
+            errors.add(new FieldError("parameters", "belongs with method; with methods, give each its parameters"));
+        }
+        if ((evalDatasetIds == null || evalDatasetIds.isEmpty()) && adaptationDatasetId == null) {
+            errors.add(new FieldError("eval_dataset_ids", "name the datasets to evaluate on (or an adaptation dataset)"));
+        }
+        if (baseline != null && adaptationDatasetId == null) {
+            errors.add(new FieldError("adaptation_dataset_id", "the fine-tuning baseline trains on the adaptation data"));
+        }
+        return errors;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.consort.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import javax.imageio.ImageIO;
+
+import org.junit.jupiter.api.Test;
+
+import dev.consort.support.ApiTest;
+import dev.consort.support.Multipart;
+import dev.consort.support.TinyGpt2;
+import tools.jackson.databind.JsonNode;
+
+/** A sweep over two tiny fine-tuning runs: per shared step the merge loss and CKA, the critical step, plots. */
+class SweepJobTest extends ApiTest {
+
+    private String dataset(String file, String text, String valFraction) {
+        HttpResponse<String> response = post("/datasets", new Multipart()
+                .file("file", file, text.getBytes(StandardCharsets.UTF_8)).field("val_fraction", valFraction));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        return json(response).path("id").asText();
+    }
+
+    private JsonNode run(String body) {
+        HttpResponse<String> created = postJson("/jobs", body);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return awaitSuccess(json(created).path("id").asText(), Duration.ofMinutes(4));
+    }
+
+    @Test
+    void findsTheCriticalStepAndPlotsIt() throws Exception {
+        TinyGpt2 tiny = new TinyGpt2().vocab(50257).seed(31);
+        tiny.nEmbd = 16;
+        tiny.nPositions = 32;
+        HttpResponse<String> upload = post("/checkpoints", new Multipart().file("config", "config.json", tiny.config())
+                .file("weights", "model.safetensors", tiny.weights()));
+        String base = json(upload).path("id").asText();
+        String a = "Seven times eight is fifty six.\n\n".repeat(40);
+        String b = "def add(x, y): return x + y\n\n".repeat(40);
+        String textA = dataset("a.txt", a, "0.2");
+        String textB = dataset("b.txt", b, "0.2");
+        String mixed = dataset("mixed.txt", a + b, "0.2");
+        String reference = dataset("reference.txt", "The history of the city begins in the middle ages.\n\n".repeat(40), "0.2");
+        String runA = run(finetune(base, textA)).path("id").asText();
+        String runB = run(finetune(base, textB)).path("id").asText();
+
+        JsonNode sweep = run("""
+                {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
+                  "adaptation_dataset_id": "%s", "reference_dataset_id": "%s"}}""".formatted(runA, runB, mixed, reference));
+        JsonNode rows = json(get("/jobs/" + sweep.path("id").asText() + "/results")).path("rows");
+        assertThat(rows).hasSize(3);
+        double best = Double.POSITIVE_INFINITY;
+        long bestStep = -1;
+        for (JsonNode row : rows) {
+            assertThat(row.path("cka_adaptation").asDouble()).isBetween(0.0, 1.0 + 1e-9);
+            assertThat(row.path("cka_reference").asDouble()).isBetween(0.0, 1.0 + 1e-9);
+            // The best interpolation is never worse than either end of the α grid (the experts alone).
+            assertThat(row.path("merge_loss").asDouble()).isLessThanOrEqualTo(row.path("expert_a_loss").asDouble())
+                    .isLessThanOrEqualTo(row.path("expert_b_loss").asDouble());
+            if (row.path("merge_loss").asDouble() < best) {
+                best = row.path("merge_loss").asDouble();
+                bestStep = row.path("step").asLong();
+            }
+        }
+        assertThat(rows.get(0).path("step").asLong()).isEqualTo(4);
+        assertThat(sweep.path("result").path("critical_step").asLong()).isEqualTo(bestStep);
+
+        for (String plot : new String[] {"merge-loss-vs-step", "cka-vs-step", "merge-loss-vs-cka"}) {
+            HttpResponse<byte[]> png = getBytes("/jobs/" + sweep.path("id").asText() + "/plots/" + plot);
+            assertThat(png.statusCode()).isEqualTo(200);
+            assertThat(ImageIO.read(new ByteArrayInputStream(png.body()))).isNotNull();
+        }
+        assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/pie").statusCode()).isEqualTo(404);
+        // Figure 3 reads the merge against each expert alone, and the CKA on both datasets along the steps.
+        assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/merge-loss-vs-step?format=svg").body())
+                .contains("expert A alone").contains("expert B alone").contains("critical step");
+        assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/cka-vs-step?format=svg").body())
+                .contains("CKA between the specialists").contains("adaptation data").contains("reference data");
+
+        HttpResponse<String> notRuns = postJson("/jobs", """
+                {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
+                  "adaptation_dataset_id": "%s", "reference_dataset_id": "%s", "layer": 9}}"""
+                .formatted(sweep.path("id").asText(), runB, mixed, reference));
+        assertThat(notRuns.statusCode()).isEqualTo(422);
+        assertThat(notRuns.body()).contains("spec.finetune_job_a_id");
+        HttpResponse<String> badLayer = postJson("/jobs", """
+                {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
+                  "adaptation_dataset_id": "%s", "reference_dataset_id": "%s", "layer": 9}}"""
+                .formatted(runA, runB, mixed, reference));
+        assertThat(badLayer.statusCode()).isEqualTo(422);
+        assertThat(badLayer.body()).contains("spec.layer");
+    }
+
+    private static String finetune(String base, String dataset) {
+        return """
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s",
+                  "training": {"steps": 12, "batch_size": 4, "context": 16, "learning_rate": 0.01,
+                               "checkpoint_every": 4, "eval_windows": 2}}}""".formatted(base, dataset);
+    }
+}
