@@ -136,7 +136,7 @@ class Gpt2ModelTest {
         List<String> names = List.of("h.0.mlp.c_fc.weight", "h.0.mlp.c_fc.bias", "h.1.mlp.c_proj.weight");
         Map<String, float[]> gradients = new HashMap<>();
         try (Gpt2Model model = Gpt2Model.load(file, config, Device.cpu())) {
-            Trainer.GRADIENT_LOCK.lock();
+            StepLoop.GRADIENT_LOCK.lock();
             try (NDManager scope = model.manager().newSubManager()) {
                 names.forEach(name -> model.parameter(name).setRequiresGradient(true));
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -149,7 +149,7 @@ class Gpt2ModelTest {
                     gradients.put(name, gradient.toFloatArray());
                 }
             } finally {
-                Trainer.GRADIENT_LOCK.unlock();
+                StepLoop.GRADIENT_LOCK.unlock();
             }
         }
         int checked = 0;
@@ -197,7 +197,7 @@ class Gpt2ModelTest {
 
     private static float[] gradientOfWte(Gpt2Model model, boolean collectGarbage) throws InterruptedException {
         NDArray wte = model.parameter("wte.weight");
-        Trainer.GRADIENT_LOCK.lock();
+        StepLoop.GRADIENT_LOCK.lock();
         try (NDManager scope = model.manager().newSubManager()) {
             wte.setRequiresGradient(true);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -220,7 +220,7 @@ class Gpt2ModelTest {
             return values;
         } finally {
             wte.setRequiresGradient(false);
-            Trainer.GRADIENT_LOCK.unlock();
+            StepLoop.GRADIENT_LOCK.unlock();
         }
     }
 

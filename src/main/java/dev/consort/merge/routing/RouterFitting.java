@@ -1,41 +1,33 @@
 package dev.consort.merge.routing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
-
-import dev.consort.engine.AdamW;
 import dev.consort.engine.Evaluator;
 import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.StepLoop;
 import dev.consort.engine.TokenSequence;
-import dev.consort.engine.Trainer;
 import dev.consort.engine.TrainingListener;
 import dev.consort.engine.TrainingPlan;
-import dev.consort.engine.TrainingWindows;
 
 /**
  * Fits a routed model's routers on adaptation data (DESIGN, "Router fitting"): every model weight frozen,
- * only the router parameters receive gradients; random windows of the training sequence from a seeded
- * SplitMix64 generator, mean cross-entropy, global-norm clipping, {@link AdamW} with the plan's cosine
- * schedule; validation on the deterministic windows of the validation sequence before the first step and
- * every {@code evalEvery} steps (and after the last); at the end the routers hold the weights of the best
- * validation step.
+ * only the router parameters receive gradients; validation on the deterministic windows of the validation
+ * sequence before the first step and every {@code evalEvery} steps (and after the last); at the end the
+ * routers hold the weights of the best validation step.
  *
  * <p>The settings are a {@link TrainingPlan} ({@link #plan(int)} holds the router defaults); its
  * {@code trainable}, {@code checkpointEvery} and {@code stateEvery} do not apply (routers are what trains;
  * a fitting is short and is not resumed).
  *
- * <p>Holds {@link Trainer#GRADIENT_LOCK} for the whole fitting (DJL allows one GradientCollector per JVM).
- * Memory: each step runs in a sub-manager of the shared model's manager, each micro-batch and loss chunk in
- * one of its own; the only arrays kept across steps are the optimizer's moments and one copy of the best
- * routers.
+ * <p>The steps are the engine's {@link StepLoop} over the router parameters, through the routed forward pass
+ * (so it holds {@link StepLoop#GRADIENT_LOCK} while it runs); what fitting adds is validating and keeping the
+ * best routers, the only arrays besides the optimizer's moments kept across steps.
  */
 public final class RouterFitting {
 
@@ -76,173 +68,82 @@ public final class RouterFitting {
             throw new IllegalArgumentException(routed.spec().method().wireName() + " has no routers to fit");
         }
         Gpt2Model shared = routed.shared();
-        Evaluator.checkFits(shared, train, plan.context());
-        if (train.length() < plan.context() + 1L) {
-            throw new IllegalArgumentException("router fitting needs at least " + (plan.context() + 1)
-                    + " tokens for context " + plan.context() + ", the sequence has " + train.length());
-        }
-        if (validation != null) {
-            Evaluator.checkFits(shared, validation, plan.context());
-            if (Evaluator.windowCount(validation.length(), plan.context(), plan.evalWindows()) == 0) {
-                throw new IllegalArgumentException("validation needs at least " + (plan.context() + 1)
-                        + " tokens for context " + plan.context() + ", the sequence has " + validation.length());
+        BestRouters best = new BestRouters(routed);
+        try (StepLoop loop = new StepLoop("router fitting", shared, List.copyOf(parameters.keySet()), parameters::get,
+                routed.manager(), tokens -> shared.forward(tokens, null, routed.newPass()), plan, train, validation)) {
+            if (validation != null) {
+                best.validate(0, 0, validation, plan, listener);
             }
-        }
-        Trainer.GRADIENT_LOCK.lockInterruptibly();
-        boolean gradMode = JniUtils.isGradMode();
-        Fitting fitting = null;
-        try {
-            JniUtils.setGradMode(false);
-            fitting = new Fitting(routed, plan, train);
-            parameters.values().forEach(parameter -> parameter.setRequiresGradient(true));
-            return fitting.run(validation, listener);
+            double[] lastLoss = {Double.NaN};
+            loop.run(new StepLoop.Listener() {
+                @Override
+                public void checkStop() {
+                    listener.checkStop();
+                }
+
+                @Override
+                public void afterStep(TrainingListener.Step step) {
+                    lastLoss[0] = step.loss();
+                    listener.onStep(step);
+                    if (validation != null && (step.step() == plan.steps() || step.step() % plan.evalEvery() == 0)) {
+                        best.validate(step.step(), step.tokens(), validation, plan, listener);
+                    }
+                }
+            });
+            return new Result(plan.steps(), loop.tokens(), lastLoss[0], best.step, best.loss);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
-            // Outside a fitting the routers need no gradients: no thread builds graphs on them by accident.
-            parameters.values().forEach(parameter -> parameter.setRequiresGradient(false));
-            if (fitting != null) {
-                fitting.restoreBestAndClose();
-            }
-            JniUtils.setGradMode(gradMode);
-            Trainer.GRADIENT_LOCK.unlock();
+            best.restoreAndClose();
         }
     }
 
-    /** The state of one fitting: optimizer, generator, best routers. */
-    private static final class Fitting {
+    /** The routers of the lowest validation loss so far, copied aside, and put back at the end. */
+    private static final class BestRouters {
         private final RoutedModel routed;
-        private final TrainingPlan plan;
-        private final TokenSequence train;
-        private final Map<String, NDArray> parameters;
-        private final AdamW optimizer;
-        private final TrainingWindows windows;
-        private NDManager bestManager;
-        private Map<String, NDArray> bestRouters;
-        private int bestStep = -1;
-        private double bestValidationLoss = Double.NaN;
+        private NDManager copiesManager;
+        private Map<String, NDArray> copies;
+        int step = -1;
+        double loss = Double.NaN;
 
-        Fitting(RoutedModel routed, TrainingPlan plan, TokenSequence train) {
+        BestRouters(RoutedModel routed) {
             this.routed = routed;
-            this.plan = plan;
-            this.train = train;
-            this.parameters = routed.routerParameters();
-            this.optimizer = new AdamW(parameters::get, parameters.keySet(), routed.manager(), plan.beta1(),
-                    plan.beta2(), plan.weightDecay());
-            this.windows = new TrainingWindows(train, plan.seed());
         }
 
-        Result run(TokenSequence validation, RouterFitListener listener) {
-            if (validation != null) {
-                validate(0, 0, validation, listener);
+        void validate(int atStep, long tokens, TokenSequence validation, TrainingPlan plan, RouterFitListener listener) {
+            Evaluator.Result result = routed.evaluate(validation, plan.context(), plan.evalWindows(), plan.batchSize());
+            boolean better = !(loss <= result.loss());
+            if (better) {
+                loss = result.loss();
+                step = atStep;
+                keep();
             }
-            double loss = Double.NaN;
-            long tokens = 0;
-            long runStart = System.nanoTime();
-            for (int step = 1; step <= plan.steps(); step++) {
-                listener.checkStop();
-                long stepStart = System.nanoTime();
-                double learningRate = plan.learningRateAt(step - 1);
-                loss = trainStep(step, learningRate);
-                tokens += plan.tokensPerStep();
-                long now = System.nanoTime();
-                double averageStep = (now - runStart) / 1e9 / step;
-                listener.onStep(new TrainingListener.Step(step, plan.steps(), tokens, loss, learningRate,
-                        plan.tokensPerStep() / ((now - stepStart) / 1e9), averageStep * (plan.steps() - step)));
-                if (validation != null && (step == plan.steps() || step % plan.evalEvery() == 0)) {
-                    validate(step, tokens, validation, listener);
-                }
-            }
-            return new Result(plan.steps(), tokens, loss, bestStep, bestValidationLoss);
-        }
-
-        private void validate(int step, long tokens, TokenSequence validation, RouterFitListener listener) {
-            Evaluator.Result result = routed.evaluate(validation, plan.context(), plan.evalWindows(),
-                    plan.batchSize());
-            boolean best = !(bestValidationLoss <= result.loss());
-            if (best) {
-                bestValidationLoss = result.loss();
-                bestStep = step;
-                keepBest();
-            }
-            listener.onValidation(step, tokens, result, best);
+            listener.onValidation(atStep, tokens, result, better);
         }
 
         /** Copies the routers as they are now (grad mode is off: the copies carry no graph). */
-        private void keepBest() {
-            NDManager copies = routed.manager().newSubManager();
-            Map<String, NDArray> routers = new LinkedHashMap<>();
-            parameters.forEach((name, parameter) -> {
+        private void keep() {
+            NDManager manager = routed.manager().newSubManager();
+            Map<String, NDArray> kept = new LinkedHashMap<>();
+            routed.routerParameters().forEach((name, parameter) -> {
                 NDArray copy = parameter.duplicate();
-                copy.attach(copies);
-                routers.put(name, copy);
+                copy.attach(manager);
+                kept.put(name, copy);
             });
-            if (bestManager != null) {
-                bestManager.close();
+            if (copiesManager != null) {
+                copiesManager.close();
             }
-            bestManager = copies;
-            bestRouters = routers;
+            copiesManager = manager;
+            copies = kept;
         }
 
-        void restoreBestAndClose() {
-            try {
-                if (bestRouters != null) {
-                    bestRouters.forEach((name, copy) -> copy.copyTo(parameters.get(name)));
-                }
-            } finally {
-                if (bestManager != null) {
-                    bestManager.close();
-                }
-                optimizer.close();
+        void restoreAndClose() {
+            if (copies != null) {
+                copies.forEach((name, copy) -> copy.copyTo(routed.routerParameters().get(name)));
             }
-        }
-
-        /** One optimizer step over {@code gradAccum} micro-batches; returns the mean training loss. */
-        private double trainStep(int step, double learningRate) {
-            for (NDArray parameter : parameters.values()) {
-                // Gradients accumulate in PyTorch; start every step from zero.
-                JniUtils.zeroGrad((PtNDArray) parameter);
+            if (copiesManager != null) {
+                copiesManager.close();
             }
-            try (NDManager stepManager = routed.shared().manager().newSubManager()) {
-                double lossSum = 0;
-                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                    for (int micro = 0; micro < plan.gradAccum(); micro++) {
-                        try (NDManager batch = stepManager.newSubManager()) {
-                            lossSum += backwardMicroBatch(collector, batch);
-                        }
-                    }
-                }
-                double loss = lossSum / plan.gradAccum();
-                if (!Double.isFinite(loss)) {
-                    throw new IllegalStateException("router fitting diverged: the loss is " + loss + " at step "
-                            + step);
-                }
-                Map<String, NDArray> gradients = new LinkedHashMap<>();
-                parameters.forEach((name, parameter) -> {
-                    NDArray gradient = parameter.getGradient();
-                    gradient.attach(stepManager);
-                    gradients.put(name, gradient);
-                });
-                AdamW.clipGlobalNorm(gradients.values(), plan.gradClip());
-                optimizer.step(gradients, learningRate, step);
-                return loss;
-            }
-        }
-
-        /**
-         * Forward and backward of one micro-batch of random windows through the routed forward pass; returns
-         * its mean loss. As in the Trainer, the graph is cut at the final hidden states so that only one loss
-         * chunk's {@code [rows, V]} logits exist at a time.
-         */
-        private double backwardMicroBatch(GradientCollector collector, NDManager batch) {
-            int rows = plan.batchSize();
-            int context = plan.context();
-            int[] inputs = new int[rows * context];
-            int[] targets = new int[rows * context];
-            windows.sample(rows, context, inputs, targets);
-            Gpt2Model shared = routed.shared();
-            NDArray x = batch.create(inputs, new Shape(rows, context));                             // [B, T]
-            NDArray y = batch.create(targets, new Shape(rows * context));                           // [B·T]
-            NDArray hidden = shared.forward(x, null, routed.newPass());                             // [B, T, C]
-            return Trainer.backwardMeanLoss(shared, collector, batch, hidden, y, plan.gradAccum());
         }
     }
 }

@@ -18,11 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-
 import dev.consort.engine.Evaluator;
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.StepLoop;
 import dev.consort.engine.TokenSequence;
 import dev.consort.engine.Trainer;
 import dev.consort.engine.TrainingListener;
@@ -235,7 +234,7 @@ class RouterFittingTest {
             double bestSoFar = recorder.validationLosses.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
             assertThat(routed.evaluate(adaptationValidation, CONTEXT, 8, 4).loss()).isCloseTo(bestSoFar, within(1e-6));
         }
-        assertThat(Trainer.GRADIENT_LOCK.isLocked()).isFalse();
+        assertThat(StepLoop.GRADIENT_LOCK.isLocked()).isFalse();
     }
 
     @Test
