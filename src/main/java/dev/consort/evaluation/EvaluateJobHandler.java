@@ -1,25 +1,23 @@
 package dev.consort.evaluation;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import org.springframework.stereotype.Component;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointModels;
-import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
-import dev.consort.engine.Evaluator;
-import dev.consort.engine.Gpt2Model;
-import dev.consort.engine.TokenSequence;
+import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobContext;
-import dev.consort.job.JobFailedException;
 import dev.consort.job.JobHandler;
 import dev.consort.job.spec.JobDefaults;
+import dev.consort.web.ApiProblem.FieldError;
 
 /**
  * {@code evaluate}: the loss of every checkpoint on every dataset over the deterministic windows
@@ -27,14 +25,17 @@ import dev.consort.job.spec.JobDefaults;
  * anyone with the token file can reproduce a number. Runs without gradients, beside training.
  */
 @Component
-class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateSpec> {
+class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.Plan> {
+
+    /** The checkpoints, and the windows each is scored on. */
+    record Plan(@JsonProperty("checkpoint_ids") List<UUID> checkpointIds, EvaluationPlan evaluation) {}
 
     private final CheckpointModels models;
-    private final DatasetTokens datasets;
+    private final EvaluationTable table;
 
-    EvaluateJobHandler(CheckpointModels models, DatasetTokens datasets) {
+    EvaluateJobHandler(CheckpointModels models, EvaluationTable table) {
         this.models = models;
-        this.datasets = datasets;
+        this.table = table;
     }
 
     @Override
@@ -48,51 +49,36 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateSpec> {
     }
 
     @Override
-    public Class<EvaluateSpec> planType() {
-        return EvaluateSpec.class;
+    public Class<Plan> planType() {
+        return Plan.class;
     }
 
+    /** The split defaults to validation (a dataset without one fails the job); the context must fit every model. */
     @Override
-    public EvaluateSpec plan(EvaluateSpec spec) {
-        return spec;
-    }
-
-    @Override
-    public Object run(EvaluateSpec spec, JobContext job) throws Exception {
+    public Plan plan(EvaluateSpec spec) throws InvalidSpecException {
+        List<FieldError> errors = new ArrayList<>();
+        for (int i = 0; i < spec.checkpointIds().size(); i++) {
+            Checkpoint checkpoint = models.checkpoint(spec.checkpointIds().get(i));
+            if (spec.context() != null && spec.context() > checkpoint.nPositions()) {
+                errors.add(new FieldError("context", "exceeds n_positions " + checkpoint.nPositions()
+                        + " of checkpoint_ids[" + i + "]"));
+            }
+        }
+        InvalidSpecException.throwIfAny(errors);
         Split split = "train".equals(spec.split()) ? Split.TRAIN : Split.VALIDATION;
-        int maxWindows = spec.maxWindows() == null ? JobDefaults.EVALUATE_WINDOWS : spec.maxWindows();
-        int batch = spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize();
+        return new Plan(spec.checkpointIds(), new EvaluationPlan(spec.datasetIds(), split, spec.context(),
+                spec.maxWindows() == null ? JobDefaults.EVALUATE_WINDOWS : spec.maxWindows(),
+                spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize()));
+    }
+
+    @Override
+    public Object run(Plan plan, JobContext job) throws Exception {
         List<Map<String, Object>> rows = new ArrayList<>();
-        int cells = spec.checkpointIds().size() * spec.datasetIds().size();
-        for (UUID checkpointId : spec.checkpointIds()) {
-            job.checkCancelled();
-            Checkpoint checkpoint = models.checkpoint(checkpointId);
-            int context = spec.context() == null ? JobDefaults.context(checkpoint.nPositions()) : spec.context();
-            if (context > checkpoint.nPositions()) {
-                throw new JobFailedException("invalid_context", "context " + context + " exceeds n_positions "
-                        + checkpoint.nPositions() + " of checkpoint " + checkpointId);
-            }
-            try (Gpt2Model model = models.load(checkpointId, Devices.parse(job.device()))) {
-                for (UUID datasetId : spec.datasetIds()) {
-                    job.checkCancelled();
-                    TokenSequence tokens = datasets.sequence(datasetId, split);
-                    if (tokens == null || Evaluator.windowCount(tokens.length(), context, maxWindows) == 0) {
-                        throw new JobFailedException("dataset_too_small", "the " + split.wireName() + " split of dataset "
-                                + datasetId + " has fewer than context + 1 = " + (context + 1) + " tokens");
-                    }
-                    Evaluator.Result result = Evaluator.evaluate(model, tokens, context, maxWindows, batch);
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("checkpoint_id", checkpointId);
-                    row.put("dataset_id", datasetId);
-                    row.put("split", split.wireName());
-                    row.put("context", context);
-                    row.put("windows", result.windows());
-                    row.put("tokens", result.tokens());
-                    row.put("loss", result.loss());
-                    rows.add(row);
-                    job.progress(Map.of("done", rows.size(), "total", cells, "last_loss", result.loss()));
-                }
-            }
+        int cells = plan.checkpointIds().size() * plan.evaluation().datasetIds().size();
+        for (UUID checkpointId : plan.checkpointIds()) {
+            rows.addAll(table.checkpoint(job, plan.evaluation(), checkpointId, Devices.parse(job.device()),
+                    Map.of("checkpoint_id", checkpointId), Map.of()));
+            job.progress(Map.of("done", rows.size(), "total", cells, "last_loss", rows.get(rows.size() - 1).get("loss")));
         }
         return Map.of("rows", rows);
     }

@@ -29,7 +29,7 @@ import dev.consort.job.JobHandler;
 import dev.consort.job.JobRepository;
 import dev.consort.job.JobView;
 import dev.consort.job.spec.JobDefaults;
-import dev.consort.merge.routing.AlphaSearch;
+import dev.consort.merge.features.AlphaSearch;
 import dev.consort.web.ApiProblem.FieldError;
 
 /**

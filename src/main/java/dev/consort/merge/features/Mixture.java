@@ -1,18 +1,17 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-
 import dev.consort.engine.Gpt2Model;
 
 /**
  * How a routed model's blocks mix the MLPs of its members: one implementation per feature-space method
  * ({@link ActivationInterpolation}, {@link SingleRouter}, {@link LayerRouting}).
  */
-interface Mixture {
+public interface Mixture {
 
     /** The MLPs mixed at {@code layer}, in the order of the mixing weights. */
     List<ExpertMlp> expertsAt(int layer);

@@ -1,4 +1,4 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -65,7 +65,7 @@ public final class RouterFitting {
             RouterFitListener listener) throws InterruptedException {
         Map<String, NDArray> parameters = routed.routerParameters();
         if (parameters.isEmpty()) {
-            throw new IllegalArgumentException(routed.spec().method().wireName() + " has no routers to fit");
+            throw new IllegalArgumentException(routed.spec().method().name() + " has no routers to fit");
         }
         Gpt2Model shared = routed.shared();
         BestRouters best = new BestRouters(routed);

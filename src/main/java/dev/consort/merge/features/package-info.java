@@ -4,13 +4,13 @@
  * outputs of several models, through {@link dev.consort.engine.Gpt2Model.MlpOverride}.
  *
  * <ul>
- *   <li>{@code activation_interpolation} ({@link dev.consort.merge.routing.ActivationInterpolation}):
- *       α·MLP_A + (1−α)·MLP_B at every layer; {@link dev.consort.merge.routing.AlphaSearch} evaluates a grid
+ *   <li>{@code activation_interpolation} ({@link dev.consort.merge.features.ActivationInterpolation}):
+ *       α·MLP_A + (1−α)·MLP_B at every layer; {@link dev.consort.merge.features.AlphaSearch} evaluates a grid
  *       of α on the adaptation data and keeps the whole curve.</li>
- *   <li>{@code single_router} ({@link dev.consort.merge.routing.SingleRouter}): one router on layer 0's
+ *   <li>{@code single_router} ({@link dev.consort.merge.features.SingleRouter}): one router on layer 0's
  *       {@code ln_2(h)} (the residual after the first attention, normalised as the layer-0 MLPs see it); its
  *       per-token weights mix the members' MLPs at every layer.</li>
- *   <li>{@code layer_routing} / {@code multi_layer_routing} ({@link dev.consort.merge.routing.LayerRouting}):
+ *   <li>{@code layer_routing} / {@code multi_layer_routing} ({@link dev.consort.merge.features.LayerRouting}):
  *       a router per layer i on that layer's {@code ln_2(h)}, over the MLPs of layers s … s + span − 1 of
  *       every member, s = max(0, min(i, n_layer − span)) (span 1: the layer itself).</li>
  * </ul>
@@ -18,7 +18,7 @@
  * Members are the experts in order, then the base with {@code include_base}. Router weights are a softmax
  * over the experts (dense), or with {@code top_k} the k largest kept and renormalised. Routers are
  * {@code linear} (no bias, Kaiming-uniform) or {@code mlp} (Linear-GELU-Linear, hidden width n_embd).
- * {@link dev.consort.merge.routing.RouterFitting} trains only the routers (AdamW, cosine, clipping, best
+ * {@link dev.consort.merge.features.RouterFitting} trains only the routers (AdamW, cosine, clipping, best
  * validation step kept), under the engine's gradient lock.
  *
  * <pre>{@code
@@ -30,4 +30,4 @@
  * }
  * }</pre>
  */
-package dev.consort.merge.routing;
+package dev.consort.merge.features;

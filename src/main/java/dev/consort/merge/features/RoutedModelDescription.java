@@ -1,4 +1,4 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +64,7 @@ public record RoutedModelDescription(RoutingSpec spec, String baseId, List<Strin
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
         root.put("version", VERSION);
-        root.put("method", spec.method().wireName());
+        root.put("method", spec.method().name());
         if (spec.router() == null) {
             root.putNull("router");
         } else {
@@ -129,12 +129,13 @@ public record RoutedModelDescription(RoutingSpec spec, String baseId, List<Strin
         String router = text(root, "router", true);
         JsonNode alpha = root.get("alpha");
         JsonNode topK = root.get("top_k");
-        RoutingSpec spec = new RoutingSpec(RoutingMethod.fromWireName(text(root, "method", false)),
+        RoutingSpec spec = new RoutingSpec(FeatureMergeMethods.named(text(root, "method", false)),
                 router == null ? null : RouterKind.fromWireName(router),
                 bool(root, "include_base"),
                 integer(root, "span"),
                 topK == null || topK.isNull() ? null : integer(root, "top_k"),
                 alpha == null || alpha.isNull() ? null : number(root, "alpha").doubleValue(),
+                List.of(),
                 number(root, "seed").longValue());
         List<String> experts = new ArrayList<>();
         JsonNode expertNodes = field(root, "experts");

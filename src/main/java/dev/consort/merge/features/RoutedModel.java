@@ -1,4 +1,4 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,16 +9,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-
 import dev.consort.engine.Evaluator;
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSequence;
+import dev.consort.merge.weights.MergeProblem;
 import dev.consort.safetensors.DType;
 import dev.consort.safetensors.SafetensorsReader;
 import dev.consort.safetensors.SafetensorsWriter;
@@ -67,7 +68,9 @@ public final class RoutedModel implements AutoCloseable {
         this.members = List.copyOf(all);
         this.manager = shared.manager().newSubManager();
         try {
-            this.mixture = mixture(spec, members, shared.config(), manager);
+            // Routers are drawn in a fixed order from a Java generator, so they are the same on every device.
+            this.mixture = spec.method().mixture(spec, members, shared.config(), new SplittableRandom(spec.seed()),
+                    manager);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -84,14 +87,12 @@ public final class RoutedModel implements AutoCloseable {
      *                to share the first expert's (then include_base is refused)
      * @param experts the experts' models, in order (two for activation interpolation)
      * @throws IllegalArgumentException when the models do not fit together (width, depth, device) or the spec
-     *                                  does not fit them (span above n_layer, top_k above the experts)
+     *                                  does not fit them ({@link FeatureMergeMethod#problems}: span above n_layer,
+     *                                  top_k above the experts a router scores, ...)
      */
     public static RoutedModel create(RoutingSpec spec, Gpt2Model base, List<Gpt2Model> experts) {
         if (experts.isEmpty()) {
             throw new IllegalArgumentException("a routed model needs at least one expert");
-        }
-        if (spec.includeBase() && base == null) {
-            throw new IllegalArgumentException("include_base needs a base model");
         }
         Gpt2Model shared = base != null ? base : experts.get(0);
         List<Gpt2Model> all = new ArrayList<>(experts);
@@ -110,34 +111,13 @@ public final class RoutedModel implements AutoCloseable {
                         + ", one is on " + model.device());
             }
         }
+        List<MergeProblem> problems = spec.method().problems(spec,
+                new FeatureMergeMethod.Members(experts.size(), base != null, shared.config().nLayer()));
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(problems.stream().map(MergeProblem::message)
+                    .collect(Collectors.joining("; ")));
+        }
         return new RoutedModel(spec, base, experts);
-    }
-
-    private static Mixture mixture(RoutingSpec spec, List<Gpt2Model> members, Gpt2Config config, NDManager manager) {
-        int layers = config.nLayer();
-        if (spec.span() > layers) {
-            throw new IllegalArgumentException("span " + spec.span() + " exceeds n_layer " + layers);
-        }
-        int outputs = spec.span() * members.size();
-        if (spec.topK() != null && spec.topK() > outputs) {
-            throw new IllegalArgumentException("top_k " + spec.topK() + " exceeds the " + outputs
-                    + " experts of each router");
-        }
-        int topK = spec.topK() == null ? 0 : spec.topK();
-        SplittableRandom random = new SplittableRandom(spec.seed());
-        return switch (spec.method()) {
-            case ACTIVATION_INTERPOLATION -> new ActivationInterpolation(members, spec.alpha());
-            case SINGLE_ROUTER -> new SingleRouter(members,
-                    spec.router().create(SingleRouter.PREFIX, config.nEmbd(), outputs, random, manager), topK);
-            case LAYER_ROUTING, MULTI_LAYER_ROUTING -> {
-                List<Router> routers = new ArrayList<>();
-                for (int layer = 0; layer < layers; layer++) {
-                    routers.add(spec.router().create(LayerRouting.prefix(layer), config.nEmbd(), outputs, random,
-                            manager));
-                }
-                yield new LayerRouting(members, spec.span(), routers, topK);
-            }
-        };
     }
 
     /**
@@ -147,14 +127,14 @@ public final class RoutedModel implements AutoCloseable {
      */
     public static RoutedModel load(Path dir, Gpt2Model base, List<Gpt2Model> experts) throws IOException {
         RoutedModelDescription description = RoutedModelDescription.read(dir.resolve(DESCRIPTION_FILE));
-        return load(description, description.spec().method().routed() ? dir.resolve(ROUTER_FILE) : null, base,
-                experts);
+        Path routers = dir.resolve(ROUTER_FILE);
+        return load(description, Files.exists(routers) ? routers : null, base, experts);
     }
 
     /**
      * A routed model from its description and router file (e.g. two blobs).
      *
-     * @param routerFile the routers ({@link #writeRouters}); null for activation interpolation
+     * @param routerFile the routers ({@link #writeRouters}); null for a method without routers
      * @param base       the model of {@code description.baseId()}; null when that is null
      * @param experts    the models of {@code description.expertIds()}, in that order
      * @throws IllegalArgumentException when the models or the router file do not match the description
@@ -179,7 +159,7 @@ public final class RoutedModel implements AutoCloseable {
             if (routerFile != null) {
                 routed.readRouters(routerFile);
             } else if (!routed.routerParameters.isEmpty()) {
-                throw new IllegalArgumentException(description.spec().method().wireName() + " needs a router file");
+                throw new IllegalArgumentException(description.spec().method().name() + " needs a router file");
             }
             return routed;
         } catch (IOException | RuntimeException e) {
@@ -194,7 +174,7 @@ public final class RoutedModel implements AutoCloseable {
             Map<String, TensorInfo> stored = reader.tensors();
             if (!stored.keySet().equals(routerParameters.keySet())) {
                 throw new IllegalArgumentException("the router file holds " + stored.keySet() + " but "
-                        + spec.method().wireName() + " needs " + routerParameters.keySet());
+                        + spec.method().name() + " needs " + routerParameters.keySet());
             }
             for (Map.Entry<String, NDArray> parameter : routerParameters.entrySet()) {
                 NDArray live = parameter.getValue();
@@ -237,7 +217,7 @@ public final class RoutedModel implements AutoCloseable {
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
         routerParameters.forEach((name, array) -> tensors.add(new SafetensorsWriter.Tensor(name,
                 array.getShape().getShape(), () -> hostFloats(array))));
-        SafetensorsWriter.write(file, tensors, DType.F32, Map.of("consort_routers", spec.method().wireName()));
+        SafetensorsWriter.write(file, tensors, DType.F32, Map.of("consort_routers", spec.method().name()));
     }
 
     private static float[] hostFloats(NDArray array) {

@@ -1,4 +1,4 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
@@ -6,15 +6,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
+import com.sun.management.OperatingSystemMXBean;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-
-import com.sun.management.OperatingSystemMXBean;
-
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2Model;
 
@@ -27,7 +26,7 @@ import dev.consort.engine.Gpt2Model;
  *
  * <pre>
  * mvn -B -q test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=dev.consort.merge.routing.RoutedForwardBenchmark -Dexec.args="8 256 5"
+ *     -Dexec.mainClass=dev.consort.merge.features.RoutedForwardBenchmark -Dexec.args="8 256 5"
  * </pre>
  *
  * Arguments: batch (8), context (256), repetitions (5).

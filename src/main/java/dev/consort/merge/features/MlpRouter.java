@@ -1,4 +1,4 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

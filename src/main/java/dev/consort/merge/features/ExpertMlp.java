@@ -1,7 +1,6 @@
-package dev.consort.merge.routing;
+package dev.consort.merge.features;
 
 import ai.djl.ndarray.NDArray;
-
 import dev.consort.engine.Gpt2Model;
 
 /**

@@ -1,0 +1,195 @@
+package dev.consort.merge;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.stereotype.Component;
+
+import ai.djl.Device;
+import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.database.TimeOrderedIds;
+import dev.consort.dataset.DatasetTokens;
+import dev.consort.dataset.Split;
+import dev.consort.engine.Evaluator;
+import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.TokenSequence;
+import dev.consort.engine.TrainingPlan;
+import dev.consort.evaluation.EvaluationTable;
+import dev.consort.job.JobContext;
+import dev.consort.job.JobFailedException;
+import dev.consort.merge.features.Adaptation;
+import dev.consort.merge.features.RoutedModel;
+import dev.consort.merge.features.RoutingSpec;
+import dev.consort.storage.BlobStore;
+import dev.consort.storage.ScratchDirectory;
+import dev.consort.storage.StagedBlob;
+
+/**
+ * One feature-space method of a merge job: the routed model made from the loaded experts (and base), adapted to
+ * the adaptation data by its method (α searched, routers fitted, or neither), stored as a routed model, and
+ * evaluated into the results table. Its loss curves are named after the method's label ({@code
+ * layer_routing/router_train}).
+ */
+@Component
+class FeatureSpaceStep {
+
+    private final CheckpointModels models;
+    private final DatasetTokens datasets;
+    private final RoutedModelCatalog routedModels;
+    private final BlobStore blobs;
+    private final EvaluationTable table;
+    private final Path scratch;
+
+    FeatureSpaceStep(CheckpointModels models, DatasetTokens datasets, RoutedModelCatalog routedModels, BlobStore blobs,
+            EvaluationTable table, ScratchDirectory scratch) {
+        this.models = models;
+        this.datasets = datasets;
+        this.routedModels = routedModels;
+        this.blobs = blobs;
+        this.table = table;
+        this.scratch = scratch.path();
+    }
+
+    /** Makes, adapts, stores and evaluates; returns the output entry of the job's result. */
+    Map<String, Object> run(JobContext job, MergePlan plan, MergePlan.Method method, Device device,
+            List<Map<String, Object>> rows) throws Exception {
+        Map<String, Object> output = new LinkedHashMap<>();
+        output.put("label", method.displayName());
+        output.put("method", method.method());
+        output.put("kind", "routed_model");
+        List<Gpt2Model> loaded = new ArrayList<>();
+        try {
+            Gpt2Model base = plan.baseCheckpointId() == null ? null : load(loaded, plan.baseCheckpointId(), device);
+            List<Gpt2Model> experts = new ArrayList<>();
+            for (UUID expert : plan.expertIds()) {
+                experts.add(load(loaded, expert, device));
+            }
+            RoutingSpec spec = MergePlanner.routing(plan, method);
+            RoutedModel routed = RoutedModel.create(spec, base, experts);
+            try {
+                routed = spec.method().adapt(routed, adaptation(job, plan, method, routed), output);
+            } catch (IllegalArgumentException e) {
+                routed.close();
+                throw new JobFailedException("invalid_router_training", e.getMessage());
+            } catch (Exception | Error e) {
+                routed.close();
+                throw e;
+            }
+            try (RoutedModel adapted = routed) {
+                UUID stored = store(job, plan, method, adapted);
+                output.put("routed_model_id", stored);
+                rows.addAll(table.rows(job, plan.evaluation(), scored(adapted), MergeJobHandler.identity(method),
+                        MergeJobHandler.output("routed_model", stored)));
+            }
+        } finally {
+            loaded.forEach(Gpt2Model::close);
+        }
+        return output;
+    }
+
+    private Gpt2Model load(List<Gpt2Model> loaded, UUID checkpoint, Device device) throws Exception {
+        Gpt2Model model = models.load(checkpoint, device);
+        loaded.add(model);
+        return model;
+    }
+
+    private static EvaluationTable.ScoredModel scored(RoutedModel routed) {
+        return new EvaluationTable.ScoredModel() {
+            @Override
+            public int nPositions() {
+                return routed.shared().config().nPositions();
+            }
+
+            @Override
+            public Evaluator.Result evaluate(TokenSequence tokens, int context, int maxWindows, int batchSize) {
+                return routed.evaluate(tokens, context, maxWindows, batchSize);
+            }
+        };
+    }
+
+    /** The adaptation data and this job's reporting, as the method's adaptation sees them. */
+    private Adaptation adaptation(JobContext job, MergePlan plan, MergePlan.Method method, RoutedModel routed)
+            throws IOException {
+        UUID dataset = plan.adaptationDatasetId();
+        TokenSequence train = dataset == null ? null : datasets.sequence(dataset, Split.TRAIN);
+        TokenSequence validation = dataset == null ? null : datasets.sequence(dataset, Split.VALIDATION);
+        int nPositions = routed.shared().config().nPositions();
+        String series = method.displayName() + "/";
+        return new Adaptation() {
+            @Override
+            public TokenSequence train() {
+                return train;
+            }
+
+            @Override
+            public TokenSequence validation() {
+                return validation;
+            }
+
+            @Override
+            public int context(TokenSequence tokens) {
+                return plan.evaluation().contextFor(tokens, nPositions);
+            }
+
+            @Override
+            public int maxWindows() {
+                return plan.evaluation().maxWindows();
+            }
+
+            @Override
+            public int batchSize() {
+                return plan.evaluation().batchSize();
+            }
+
+            @Override
+            public TrainingPlan routerPlan() {
+                return plan.routerTraining();
+            }
+
+            @Override
+            public void loss(String name, long step, long tokens, double value) {
+                job.loss(series + name, step, tokens, value);
+            }
+
+            @Override
+            public void checkStop() {
+                job.checkCancelled();
+            }
+        };
+    }
+
+    /** Stores the routed model under the job (replacing an earlier attempt's of the same name). */
+    private UUID store(JobContext job, MergePlan plan, MergePlan.Method method, RoutedModel routed) throws IOException {
+        String name = method.displayName() + "-" + TimeOrderedIds.shortForm(job.jobId());
+        List<String> expertIds = plan.expertIds().stream().map(UUID::toString).toList();
+        String baseId = plan.baseCheckpointId() == null ? null : plan.baseCheckpointId().toString();
+        String description = new String(routed.describe(baseId, expertIds).toJson(), StandardCharsets.UTF_8);
+        List<UUID> members = new ArrayList<>(plan.expertIds());
+        if (routed.spec().includeBase()) {
+            members.add(plan.baseCheckpointId());
+        }
+        String kind = routed.spec().method().name();
+        if (routed.routerParameters().isEmpty()) {
+            return routedModels.store(name, kind, description, null, plan.sharedCheckpointId(), members,
+                    job.jobId()).id();
+        }
+        Path file = Files.createTempFile(scratch, "router-", ".safetensors");
+        try {
+            routed.writeRouters(file);
+            try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
+                return routedModels.store(name, kind, description, staged, plan.sharedCheckpointId(), members,
+                        job.jobId()).id();
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+}

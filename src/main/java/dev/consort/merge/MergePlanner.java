@@ -1,0 +1,358 @@
+package dev.consort.merge;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.UUID;
+
+import org.springframework.stereotype.Component;
+
+import dev.consort.checkpoint.Checkpoint;
+import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.dataset.Split;
+import dev.consort.engine.Gpt2Config;
+import dev.consort.engine.Gpt2FormatException;
+import dev.consort.engine.TrainingPlan;
+import dev.consort.evaluation.EvaluationPlan;
+import dev.consort.job.InvalidSpecException;
+import dev.consort.job.spec.JobDefaults;
+import dev.consort.merge.features.FeatureMergeMethod;
+import dev.consort.merge.features.FeatureMergeMethods;
+import dev.consort.merge.features.RouterFitting;
+import dev.consort.merge.features.RoutingSpec;
+import dev.consort.merge.weights.InvalidMergeException;
+import dev.consort.merge.weights.MergeCompatibility.MergeInput;
+import dev.consort.merge.weights.MergeCompatibility;
+import dev.consort.merge.weights.MergeProblem;
+import dev.consort.merge.weights.MergeRecipe;
+import dev.consort.merge.weights.WeightMergeMethod.BaseModelRole;
+import dev.consort.merge.weights.WeightMergeMethod;
+import dev.consort.merge.weights.WeightMergeMethods;
+import dev.consort.merge.weights.WeightMergeRequest;
+import dev.consort.training.TrainingPlans;
+import dev.consort.training.TrainingSettings;
+import dev.consort.web.ApiProblem.FieldError;
+
+/**
+ * Every check of a merge request, in one place, and the {@link MergePlan} it becomes: from a JSON
+ * {@link MergeSpec} ({@link #plan}) or a mergekit YAML config ({@link #planMergekit}). Problems name the
+ * request's own fields. The worker turns the plan's methods into what the merge libraries take with
+ * {@link #recipe} and {@link #routing}, the same translation the checks used.
+ */
+@Component
+public class MergePlanner {
+
+    /** The paper's baseline learning rate (lr 8e-5, {@code finetuning/exp1.sh}). */
+    static final double BASELINE_LEARNING_RATE = 8e-5;
+
+    private final CheckpointModels models;
+    private final MergeInputs inputs;
+
+    MergePlanner(CheckpointModels models, MergeInputs inputs) {
+        this.models = models;
+        this.inputs = inputs;
+    }
+
+    /** The plan of a JSON merge spec whose fields and references already passed. */
+    public MergePlan plan(MergeSpec spec) throws InvalidSpecException {
+        List<FieldError> errors = new ArrayList<>();
+        Checkpoint shared = models.checkpoint(spec.baseCheckpointId() != null ? spec.baseCheckpointId()
+                : spec.expertIds().get(0));
+        long seed = spec.seed() == null ? 0 : spec.seed();
+        FeatureMergeMethod.Members members = new FeatureMergeMethod.Members(spec.expertIds().size(),
+                spec.baseCheckpointId() != null, shared.nLayer());
+        List<MergeSpec.MethodRequest> requests = spec.requests();
+        List<MergePlan.Method> methods = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            MergeSpec.MethodRequest request = requests.get(i);
+            String prefix = spec.methods() != null && !spec.methods().isEmpty() ? "methods[" + i + "]." : "";
+            boolean featureSpace = FeatureMergeMethods.byName(request.method()).isPresent();
+            if (!featureSpace && WeightMergeMethods.byName(request.method()).isEmpty()) {
+                errors.add(new FieldError(prefix + "method", "unknown method '" + request.method() + "'; one of "
+                        + methodNames()));
+                continue;
+            }
+            MergePlan.Method method = new MergePlan.Method(request.method(), request.label(), request.parameters(),
+                    request.modelParameters(), featureSpace);
+            List<MergeProblem> problems = new ArrayList<>();
+            if (featureSpace) {
+                checkFeatureSpace(method, spec.adaptationDatasetId() != null, seed, members, problems);
+            } else {
+                checkWeightSpace(method, spec.baseCheckpointId(), spec.expertIds(), shared, problems);
+            }
+            problems.forEach(p -> errors.add(specField(prefix, p)));
+            methods.add(method);
+        }
+        MergePlan plan = new MergePlan(spec.baseCheckpointId(), spec.expertIds(), spec.adaptationDatasetId(), methods,
+                evaluation(spec), routerTraining(spec.routerTraining(), shared.nPositions(), seed),
+                baseline(spec.baseline(), shared.nPositions()), seed);
+        if (plan.evaluation().context() != null && plan.evaluation().context() > shared.nPositions()) {
+            errors.add(new FieldError("evaluation.context", "exceeds n_positions (" + shared.nPositions() + ")"));
+        }
+        if (errors.isEmpty()) {
+            List<String> expertFields = new ArrayList<>();
+            for (int i = 0; i < spec.expertIds().size(); i++) {
+                expertFields.add("expert_ids[" + i + "]");
+            }
+            checkModels(plan, "base_checkpoint_id", expertFields)
+                    .forEach(p -> errors.add(new FieldError(p.field(), p.message())));
+        }
+        InvalidSpecException.throwIfAny(errors);
+        return plan;
+    }
+
+    /**
+     * The plan of a mergekit config whose model references are resolved to checkpoint ids: its models become
+     * the experts (for task-vector methods a {@code models} entry naming the base is the base itself; for
+     * slerp a {@code base_model} not among them is the t = 0 end, the first expert), evaluated on
+     * {@code evalDatasetIds}. Problems name the config's fields ({@code models[1].parameters.weight}).
+     */
+    public MergePlan planMergekit(WeightMergeRequest config, List<UUID> evalDatasetIds, Long seed)
+            throws InvalidSpecException {
+        WeightMergeMethod weightMethod;
+        try {
+            weightMethod = MergeRecipe.of(config).method();
+        } catch (InvalidMergeException e) {
+            throw new InvalidSpecException(e.problems().stream().map(p -> new FieldError(p.field(), p.message())).toList());
+        }
+        UUID base = config.baseModel() == null ? null : UUID.fromString(config.baseModel());
+        List<UUID> experts = new ArrayList<>();
+        List<String> expertFields = new ArrayList<>();
+        List<Map<String, Object>> perModel = new ArrayList<>();
+        List<?> described = (List<?>) config.describe().get("models");
+        for (int i = 0; i < config.models().size(); i++) {
+            UUID id = UUID.fromString(config.models().get(i).model());
+            if (id.equals(base) && weightMethod.baseModelRole() == BaseModelRole.ORIGIN) {
+                continue;
+            }
+            experts.add(id);
+            expertFields.add("models[" + i + "].model");
+            Object parameters = ((Map<?, ?>) described.get(i)).get("parameters");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> own = parameters == null ? Map.of() : (Map<String, Object>) parameters;
+            perModel.add(own);
+        }
+        if (base != null && weightMethod.baseModelRole() == BaseModelRole.FIRST_MODEL && !experts.contains(base)) {
+            experts.add(0, base);
+            expertFields.add(0, "base_model");
+            perModel.add(0, Map.of());
+        }
+        if (experts.isEmpty()) {
+            throw new InvalidSpecException("models", "lists no model to merge besides the base");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> global = (Map<String, Object>) config.describe().getOrDefault("parameters", Map.of());
+        MergePlan.Method method = new MergePlan.Method(config.method(), null, global,
+                perModel.stream().anyMatch(m -> !m.isEmpty()) ? perModel : List.of(), false);
+        UUID originBase = weightMethod.baseModelRole() == BaseModelRole.ORIGIN ? base : null;
+        Checkpoint shared = models.checkpoint(originBase != null ? originBase : experts.get(0));
+        long seedValue = seed == null ? 0 : seed;
+        MergePlan plan = new MergePlan(originBase, experts, null, List.of(method),
+                new EvaluationPlan(evalDatasetIds, null, null, JobDefaults.MERGE_EVAL_WINDOWS, JobDefaults.BATCH_SIZE),
+                routerTraining(null, shared.nPositions(), seedValue), null, seedValue);
+        List<MergeProblem> problems = new ArrayList<>();
+        try {
+            // The config itself, so that problems name its fields; then as the worker will see it.
+            MergeRecipe.of(config).check(models.config(shared)).forEach(problems::add);
+            recipe(plan, method);
+        } catch (InvalidMergeException e) {
+            problems.addAll(e.problems());
+        } catch (Gpt2FormatException e) {
+            throw new IllegalStateException("a stored checkpoint's config.json no longer parses", e);
+        }
+        if (problems.isEmpty()) {
+            problems.addAll(checkModels(plan, "base_model", expertFields));
+        }
+        InvalidSpecException.throwIfAny(problems.stream().map(p -> new FieldError(p.field(), p.message())).toList());
+        return plan;
+    }
+
+    /** The JSON spec a mergekit plan shows as its job's {@code spec}: the same merge, as a JSON request. */
+    static MergeSpec specOf(MergePlan plan) {
+        MergePlan.Method method = plan.methods().get(0);
+        MergeSpec.MethodRequest request = new MergeSpec.MethodRequest(method.method(),
+                method.parameters().isEmpty() ? null : method.parameters(),
+                method.modelParameters().isEmpty() ? null : method.modelParameters(), null);
+        return new MergeSpec(plan.baseCheckpointId(), plan.expertIds(), null, null, List.of(request), null,
+                plan.evaluation().datasetIds(), null, null, null, plan.seed() == 0 ? null : plan.seed());
+    }
+
+    /**
+     * A weight-space method of a plan as the weights library takes it: the experts as {@code models} (by id,
+     * with their own parameters), the base as {@code base_model} for task-vector methods only.
+     *
+     * @throws InvalidMergeException when the method does not validate (a plan made here always does)
+     */
+    public static MergeRecipe recipe(MergePlan plan, MergePlan.Method method) throws InvalidMergeException {
+        List<MergeProblem> problems = new ArrayList<>();
+        WeightMergeRequest request = weightRequest(method, plan.baseCheckpointId(), plan.expertIds(), problems);
+        if (!problems.isEmpty()) {
+            throw new InvalidMergeException(problems);
+        }
+        return MergeRecipe.of(request);
+    }
+
+    /** A feature-space method of a plan as the routing library takes it (checked again when the model is made). */
+    public static RoutingSpec routing(MergePlan plan, MergePlan.Method method) {
+        List<MergeProblem> problems = new ArrayList<>();
+        RoutingSpec spec = FeatureMergeMethods.named(method.method()).spec(method.parameters(), plan.seed(), problems);
+        if (spec == null || !problems.isEmpty()) {
+            throw new IllegalStateException(method.displayName() + " of the plan does not validate: " + problems);
+        }
+        return spec;
+    }
+
+    private static List<String> methodNames() {
+        TreeSet<String> names = new TreeSet<>(WeightMergeMethods.names());
+        names.addAll(FeatureMergeMethods.names());
+        return List.copyOf(names);
+    }
+
+    private static void checkFeatureSpace(MergePlan.Method method, boolean adaptationData, long seed,
+            FeatureMergeMethod.Members members, List<MergeProblem> problems) {
+        FeatureMergeMethod feature = FeatureMergeMethods.named(method.method());
+        if (!method.modelParameters().isEmpty()) {
+            problems.add(new MergeProblem("model_parameters", method.method() + " takes no per-expert parameters"));
+        }
+        RoutingSpec spec = FeatureMergeMethods.spec(feature, method.parameters(), seed, members, problems);
+        String adaptation = spec == null ? null : feature.adaptation(spec);
+        if (adaptation != null && !adaptationData) {
+            problems.add(new MergeProblem("adaptation_dataset_id", method.method() + " " + adaptation
+                    + " on the adaptation data"));
+        }
+    }
+
+    private static void checkWeightSpace(MergePlan.Method method, UUID base, List<UUID> experts, Checkpoint shared,
+            List<MergeProblem> problems) {
+        WeightMergeRequest request = weightRequest(method, base, experts, problems);
+        try {
+            MergeRecipe recipe = MergeRecipe.of(request);
+            if (problems.isEmpty()) {
+                problems.addAll(recipe.check(Gpt2Config.parse(shared.configJson().getBytes(StandardCharsets.UTF_8))));
+            }
+        } catch (InvalidMergeException e) {
+            problems.addAll(e.problems());
+        } catch (Gpt2FormatException e) {
+            throw new IllegalStateException("a stored checkpoint's config.json no longer parses", e);
+        }
+    }
+
+    /** The request in mergekit's terms; problems name mergekit's fields ({@code models[1].parameters.weight}). */
+    private static WeightMergeRequest weightRequest(MergePlan.Method method, UUID base, List<UUID> experts,
+            List<MergeProblem> problems) {
+        WeightMergeMethod weights = WeightMergeMethods.byName(method.method()).orElseThrow();
+        List<Map<String, Object>> perModel = method.modelParameters();
+        if (perModel.size() > experts.size()) {
+            problems.add(new MergeProblem("model_parameters", "has " + perModel.size() + " entries for "
+                    + experts.size() + " experts"));
+        }
+        List<WeightMergeRequest.ModelEntry> entries = new ArrayList<>();
+        for (int i = 0; i < experts.size(); i++) {
+            Map<String, Object> own = i < perModel.size() && perModel.get(i) != null ? perModel.get(i) : Map.of();
+            entries.add(new WeightMergeRequest.ModelEntry(experts.get(i).toString(),
+                    WeightMergeRequest.parameters(own, "models[" + i + "].parameters", problems)));
+        }
+        boolean origin = weights.baseModelRole() == BaseModelRole.ORIGIN;
+        if (origin && base == null) {
+            problems.add(new MergeProblem("base_model", method.method() + " merges task vectors: it needs the base"));
+        }
+        return new WeightMergeRequest(method.method(), origin && base != null ? base.toString() : null, entries,
+                WeightMergeRequest.parameters(method.parameters(), "parameters", problems));
+    }
+
+    /** A library problem's field as a field of the JSON spec. */
+    private static FieldError specField(String prefix, MergeProblem problem) {
+        String field = problem.field();
+        if (field.startsWith("models[")) {
+            field = "model_parameters[" + field.substring("models[".length()).replaceFirst("\\]\\.parameters", "]");
+        } else if (field.equals("base_model")) {
+            return new FieldError("base_checkpoint_id", problem.message());
+        } else if (field.equals("experts")) {
+            return new FieldError("expert_ids", problem.message());
+        } else if (field.equals("adaptation_dataset_id")) {
+            return new FieldError(field, problem.message());
+        } else if (field.equals("merge_method")) {
+            field = "method";
+        }
+        return new FieldError(prefix + field, problem.message());
+    }
+
+    private static EvaluationPlan evaluation(MergeSpec spec) {
+        MergeSpec.Evaluation e = spec.evaluation();
+        List<UUID> datasets = spec.evalDatasetIds() != null && !spec.evalDatasetIds().isEmpty() ? spec.evalDatasetIds()
+                : spec.adaptationDatasetId() == null ? List.of() : List.of(spec.adaptationDatasetId());
+        Split split = e == null || e.split() == null ? null : Split.named(e.split()).orElseThrow();
+        return new EvaluationPlan(datasets, split, e == null ? null : e.context(),
+                e != null && e.maxWindows() != null ? e.maxWindows() : JobDefaults.MERGE_EVAL_WINDOWS,
+                e != null && e.batchSize() != null ? e.batchSize() : JobDefaults.BATCH_SIZE);
+    }
+
+    /** Router fitting's settings over {@link RouterFitting#plan}'s defaults, seeded by the job. */
+    private static TrainingPlan routerTraining(MergeSpec.RouterTraining settings, int nPositions, long seed) {
+        MergeSpec.RouterTraining given = settings != null ? settings
+                : new MergeSpec.RouterTraining(null, null, null, null, null, null);
+        int steps = given.steps() != null ? given.steps() : JobDefaults.ROUTER_STEPS;
+        TrainingSettings training = new TrainingSettings(steps, given.batchSize(), given.context(),
+                given.learningRate(), null, null, null, null, null, null, null, given.evalEvery(), given.evalWindows(),
+                null, null, seed);
+        return TrainingPlans.resolve(training, nPositions, RouterFitting.plan(steps));
+    }
+
+    /** The paper's baseline: the shared model fine-tuned at lr 8e-5 unless asked; all weights unless asked. */
+    private static MergePlan.Baseline baseline(MergeSpec.Baseline baseline, int nPositions) {
+        if (baseline == null) {
+            return null;
+        }
+        MergeSpec.FinetuneBaseline finetune = baseline.finetune();
+        TrainingPlan.Trainable trainable = "mlp".equals(finetune.trainable())
+                ? TrainingPlan.Trainable.MLP : TrainingPlan.Trainable.ALL;
+        return new MergePlan.Baseline(TrainingPlans.resolve(finetune.training(), nPositions, BASELINE_LEARNING_RATE,
+                trainable));
+    }
+
+    /**
+     * Same architecture everywhere; for task-vector methods and routed models, experts equal to the shared model
+     * outside the MLPs (what they assume). Problems name {@code baseField} and {@code expertFields}.
+     */
+    private List<MergeProblem> checkModels(MergePlan plan, String baseField, List<String> expertFields) {
+        boolean descent = false;
+        for (MergePlan.Method method : plan.methods()) {
+            descent |= method.featureSpace()
+                    || WeightMergeMethods.byName(method.method()).orElseThrow().baseModelRole() == BaseModelRole.ORIGIN;
+        }
+        try {
+            MergeInput base = plan.baseCheckpointId() == null ? null : inputs.of(baseField, plan.baseCheckpointId());
+            List<MergeInput> experts = new ArrayList<>();
+            for (int i = 0; i < plan.expertIds().size(); i++) {
+                experts.add(inputs.of(expertFields.get(i), plan.expertIds().get(i)));
+            }
+            List<MergeInput> inputs = new ArrayList<>();
+            Optional.ofNullable(base).ifPresent(inputs::add);
+            inputs.addAll(experts);
+            List<MergeProblem> problems = new ArrayList<>(MergeCompatibility.checkArchitecture(inputs));
+            if (problems.isEmpty() && descent) {
+                MergeInput origin = base != null ? base : experts.get(0);
+                List<MergeInput> others = base != null ? experts : experts.subList(1, experts.size());
+                MergeCompatibility.checkDescent(origin, others).ifPresent(problems::add);
+            }
+            return problems;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read the checkpoints to compare them", e);
+        }
+    }
+
+    /** The request as plain values for the results table. */
+    static Map<String, Object> describe(MergePlan.Method method) {
+        Map<String, Object> description = new LinkedHashMap<>(method.parameters());
+        if (!method.modelParameters().isEmpty()) {
+            description.put("model_parameters", method.modelParameters());
+        }
+        return description;
+    }
+}
