@@ -272,6 +272,16 @@ class MergeJobTest extends ApiTest {
                 + "\", \"" + base + "\"], \"adaptation_dataset_id\": \"" + mixed + "\", " + evaluation() + "}", "expert_ids");
         assertRejected("{\"method\": \"linear\", \"parameters\": {\"weight\": 1, \"colour\": 1}, " + experts + "}",
                 "parameters.colour");
+        // A router scores span × models: two experts with span 2 allow top_k up to 4, span 1 up to 2.
+        assertRejected("{\"method\": \"layer_routing\", \"parameters\": {\"top_k\": 3}, \"adaptation_dataset_id\": \""
+                + mixed + "\", " + experts + "}", "parameters.top_k");
+        assertRejected("{\"method\": \"multi_layer_routing\", \"parameters\": {\"span\": 2, \"top_k\": 5}, "
+                + "\"adaptation_dataset_id\": \"" + mixed + "\", " + experts + "}", "parameters.top_k");
+        assertRejected("{\"method\": \"activation_interpolation\", \"parameters\": {\"alpha\": 0.5, \"alphas\": [0, 1]}, "
+                + experts + "}", "parameters.alphas");
+        assertRejected("{\"method\": \"linear\", \"parameters\": {\"weight\": 1}, \"evaluation\": {\"context\": 4096}, "
+                + "\"expert_ids\": [\"" + expertA + "\", \"" + expertB + "\"], \"eval_dataset_ids\": [\"" + textA + "\"]}",
+                "evaluation.context");
 
         TinyGpt2 narrow = new TinyGpt2().vocab(50257).seed(3);
         String other = upload(narrow, "narrow");
@@ -286,6 +296,32 @@ class MergeJobTest extends ApiTest {
                 + "\", \"expert_ids\": [\"" + expertA + "\", \"" + unrelated + "\"], " + evaluation() + "}", "expert_ids[1]");
         assertThat(problem.path("detail").asText()).containsPattern("(wte|wpe|h\\.\\d+\\.(ln_|attn)|ln_f)");
         assertThat(jdbc.queryForObject("select count(*) from job", Integer.class)).isEqualTo(before);
+    }
+
+    /** The worker runs what was checked at submission: the plan stored with the job, every default resolved. */
+    @Test
+    void theValidatedPlanIsStoredWithTheJobAndTopKMayReachSpanTimesExperts() {
+        HttpResponse<String> created = postJson("/jobs", """
+                {"type": "merge", "spec": {"expert_ids": ["%s", "%s"], "adaptation_dataset_id": "%s", %s,
+                  "methods": [{"method": "multi_layer_routing", "parameters": {"span": 2, "top_k": 3}}]}}"""
+                .formatted(expertA, expertB, mixed, evaluation()));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = json(created).path("id").asText();
+        JsonNode plan = JSON.readTree(jdbc.queryForObject("select plan::text from job where id = ?::uuid", String.class, id));
+        assertThat(plan.path("expert_ids")).extracting(JsonNode::asText).containsExactly(expertA, expertB);
+        assertThat(plan.path("methods").get(0).path("feature_space").asBoolean()).isTrue();
+        // Router fitting's defaults, resolved: 200 steps at lr 5e-3, every tenth validated, context within n_positions.
+        assertThat(plan.path("router_training").path("steps").asInt()).isEqualTo(200);
+        assertThat(plan.path("router_training").path("learningRate").asDouble()).isEqualTo(5e-3);
+        assertThat(plan.path("router_training").path("evalEvery").asInt()).isEqualTo(20);
+        assertThat(plan.path("router_training").path("context").asInt()).isEqualTo(32);
+        assertThat(plan.path("evaluation").path("max_windows").asInt()).isEqualTo(8);
+        HttpResponse<String> cancel = send(HttpRequest.newBuilder(uri("/jobs/" + id + "/cancel"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        // Accepted at submission and run from the plan (or cancelled first: the job need not finish here).
+        assertThat(cancel.statusCode()).isIn(202, 409);
+        assertThat(awaitJob(id, TIMEOUT, "cancelled", "succeeded", "failed").path("status").asText())
+                .isIn("cancelled", "succeeded");
     }
 
     private JsonNode assertRejected(String spec, String field) {

@@ -3,6 +3,7 @@ package dev.consort.training;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -163,5 +164,16 @@ class TrainingJobsTest extends TrainingJobsSupport {
         assertThat(done.path("status").asText()).isEqualTo("failed");
         assertThat(done.path("error").path("code").asText()).isEqualTo("dataset_too_small");
         assertThat(done.path("error").path("message").asText()).contains(tinyId);
+    }
+
+    @Test
+    @Order(5)
+    void evaluatingBeyondTheModelsPositionsIsRefusedAtSubmission() {
+        HttpResponse<String> response = postJson("/jobs", """
+                {"type": "evaluate", "spec": {"checkpoint_ids": ["%s"], "dataset_ids": ["%s"], "context": 4096}}"""
+                .formatted(pretrained, dataset));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+        assertThat(json(response).path("errors").get(0).path("field").asText()).isEqualTo("spec.context");
+        assertThat(json(response).path("errors").get(0).path("message").asText()).contains("n_positions");
     }
 }
