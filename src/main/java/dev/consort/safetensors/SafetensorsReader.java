@@ -18,7 +18,8 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * A safetensors file opened for reading: the header is checked strictly by {@link SafetensorsHeader}
- * before anything else is read, then each tensor's bytes are memory-mapped on demand.
+ * before anything else is read, then each tensor's bytes are memory-mapped on demand. Hand-written because
+ * no Java library validates hostile headers this strictly, maps tensors without copying, and widens BF16.
  *
  * <p>Tensors come as {@code float[]} ({@link #floats}) or as F32 DJL arrays: {@link #array} is always a
  * copy the caller owns and may train in place; {@link #mappedArray} avoids the copy for aligned F32

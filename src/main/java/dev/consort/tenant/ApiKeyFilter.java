@@ -22,6 +22,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import dev.consort.web.ProblemResponses;
+import dev.consort.database.DatabaseUnavailable;
 import dev.consort.web.ProblemType;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -106,8 +107,7 @@ class ApiKeyFilter extends OncePerRequestFilter {
             grant = keys.verify(key.get());
         } catch (DataAccessException e) {
             logger.warn("Cannot verify API keys: " + e);
-            problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemType.DATABASE_UNAVAILABLE,
-                    "The metadata database is unavailable; retry shortly", Map.of(HttpHeaders.RETRY_AFTER, "5"));
+            databaseUnavailable(request, response);
             return;
         }
         if (grant.isEmpty()) {
@@ -128,10 +128,25 @@ class ApiKeyFilter extends OncePerRequestFilter {
         chain.doFilter(request, response);
     }
 
+    private void databaseUnavailable(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemType.DATABASE_UNAVAILABLE,
+                "The metadata database is unavailable; retry shortly", Map.of(HttpHeaders.RETRY_AFTER, "5"));
+    }
+
     private boolean withinLimits(ApiKeyGrant grant, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         if (grant.rateLimitPerMinute() != null) {
-            long waitSeconds = rates.acquire(grant.keyId(), grant.rateLimitPerMinute());
+            long waitSeconds;
+            try {
+                waitSeconds = rates.acquire(grant.keyId(), grant.rateLimitPerMinute());
+            } catch (RuntimeException e) {
+                if (!DatabaseUnavailable.isCause(e)) {
+                    throw e;
+                }
+                logger.warn("Cannot take from the key's rate bucket: " + e);
+                databaseUnavailable(request, response);
+                return false;
+            }
             if (waitSeconds > 0) {
                 problem(request, response, HttpStatus.TOO_MANY_REQUESTS, ProblemType.TOO_MANY_REQUESTS,
                         "This key may make " + grant.rateLimitPerMinute() + " requests per minute; retry in "

@@ -11,12 +11,13 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.springframework.stereotype.Service;
 
 import dev.consort.database.TimeOrderedIds;
@@ -39,14 +40,12 @@ public class ApiKeys {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final JdbcTemplate jdbc;
-    private final long cacheNanos;
-    private final Map<String, Cached> verified = new ConcurrentHashMap<>();
-
-    private record Cached(ApiKeyGrant grant, long expiresAtNanos) {}
+    /** Grants of verified keys by the key's SHA-256, each for the cache TTL, at most {@value #MAX_CACHED} of them. */
+    private final Cache<String, ApiKeyGrant> verified;
 
     ApiKeys(JdbcTemplate jdbc, AuthProperties properties) {
         this.jdbc = jdbc;
-        this.cacheNanos = properties.keyCacheTtl().toNanos();
+        this.verified = Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterWrite(properties.keyCacheTtl()).build();
     }
 
     /** Makes a key; the returned value is the only copy of the key there will ever be. */
@@ -100,16 +99,15 @@ public class ApiKeys {
     public void revoke(UUID id) {
         find(id);
         jdbc.update("update api_key set revoked_at = coalesce(revoked_at, now()) where id = ?", id);
-        verified.values().removeIf(cached -> cached.grant().keyId().equals(id));
+        verified.asMap().values().removeIf(grant -> grant.keyId().equals(id));
     }
 
     /** The grant of a working key; empty for a key that is unknown or revoked. */
     Optional<ApiKeyGrant> verify(String key) {
         String hash = sha256(key);
-        long now = System.nanoTime();
-        Cached cached = verified.get(hash);
-        if (cached != null && now - cached.expiresAtNanos() < 0) {
-            return Optional.of(cached.grant());
+        ApiKeyGrant cached = verified.getIfPresent(hash);
+        if (cached != null) {
+            return Optional.of(cached);
         }
         Optional<ApiKeyGrant> grant = jdbc.query("""
                 select id, tenant, upload_limit_bytes, rate_limit_per_minute from api_key
@@ -118,14 +116,7 @@ public class ApiKeys {
                         rs.getObject("upload_limit_bytes", Long.class),
                         rs.getObject("rate_limit_per_minute", Integer.class)),
                 hash).stream().findFirst();
-        if (grant.isPresent()) {
-            if (verified.size() >= MAX_CACHED) {
-                verified.clear();
-            }
-            verified.put(hash, new Cached(grant.get(), now + cacheNanos));
-        } else {
-            verified.remove(hash);
-        }
+        grant.ifPresent(found -> verified.put(hash, found));
         return grant;
     }
 

@@ -18,7 +18,9 @@ import dev.consort.metrics.JobMetrics;
  * The {@code job} table used as a queue. Claims take the oldest queued job of the highest priority
  * with {@code FOR UPDATE SKIP LOCKED} in one short statement; every later write names the lease owner
  * in its WHERE clause, so a worker whose lease expired (and whose job another worker now runs) cannot
- * change anything. Times are the database's {@code now()}, so workers' clocks never disagree.
+ * change anything. Times are the database's {@code now()}, so workers' clocks never disagree. Hand-written
+ * rather than a queue library because the job row must be the queue: its lease fences every output a job
+ * writes in the same database, which a separate broker cannot do.
  */
 @Component
 public class JobQueue {

@@ -9,10 +9,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
+import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryListener;
+import org.springframework.core.retry.RetryPolicy;
+import org.springframework.core.retry.RetryTemplate;
+import org.springframework.core.retry.Retryable;
 
 import dev.consort.database.DatabaseUnavailable;
 import dev.consort.job.InvalidSpecException;
@@ -231,26 +237,31 @@ public class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code write} until the database answers it, backing off while it is unreachable. Gives up
-     * (returns null) when the pool stops: the job's lease then expires and the reaper requeues it.
+     * Runs {@code write} until the database answers it, backing off (from the poll interval, doubling, to 5 s)
+     * while it is unreachable. Gives up (returns null) when the pool stops: the job's lease then expires and
+     * the reaper requeues it. Other failures propagate at once.
      */
-    private <T> T whenDatabaseAnswers(String what, java.util.function.Supplier<T> write) {
-        Duration backoff = settings.poll();
-        while (true) {
-            try {
-                return write.get();
-            } catch (RuntimeException e) {
-                if (!DatabaseUnavailable.isCause(e)) {
-                    throw e;
-                }
-                if (stopping) {
-                    log.warn("Could not {} before stopping: {}", what, e.toString());
-                    return null;
-                }
-                log.warn("Could not {}: {}; retrying in {} ms", what, e.toString(), backoff.toMillis());
-                sleepQuietly(backoff);
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    private <T> T whenDatabaseAnswers(String what, Supplier<T> write) {
+        RetryTemplate retry = new RetryTemplate(RetryPolicy.builder()
+                .predicate(failure -> DatabaseUnavailable.isCause(failure) && !stopping)
+                .maxRetries(Long.MAX_VALUE)
+                .delay(settings.poll()).multiplier(2).maxDelay(MAX_BACKOFF)
+                .build());
+        retry.setRetryListener(new RetryListener() {
+            @Override
+            public void onRetryFailure(RetryPolicy policy, Retryable<?> retryable, Throwable failure) {
+                log.warn("Could not {}: {}; retrying", what, failure.toString());
             }
+        });
+        try {
+            return retry.execute(write::get);
+        } catch (RetryException e) {
+            Throwable last = e.getLastException();
+            if (DatabaseUnavailable.isCause(last)) {
+                log.warn("Could not {} before stopping: {}", what, last.toString());
+                return null;
+            }
+            throw last instanceof RuntimeException runtime ? runtime : new IllegalStateException(last);
         }
     }
 

@@ -6,8 +6,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.consort.support.Multipart;
 import dev.consort.support.TinyGpt2;
@@ -126,6 +129,23 @@ class ApiKeyAuthenticationTest extends TenantApiTest {
         assertProblem(limited, 429, "too-many-requests");
         assertThat(limited.headers().firstValue("Retry-After")).hasValueSatisfying(
                 seconds -> assertThat(Long.parseLong(seconds)).isBetween(1L, 20L));
+    }
+
+    @Autowired
+    DataSource dataSource;
+
+    /** The bucket lives in PostgreSQL: what another api replica takes from a key's rate, this one cannot. */
+    @Test
+    void aKeysRateIsSharedByEveryApiReplica() {
+        Key key = createKey("shared-rate-tenant",
+                "{\"tenant\": \"%s\", \"name\": \"shared\", \"rate_limit_per_minute\": 4}");
+        RequestRateLimiter otherReplica = new RequestRateLimiter(dataSource);
+        assertThat(getAs(key.secret(), "/jobs").statusCode()).isEqualTo(200);
+        assertThat(getAs(key.secret(), "/jobs").statusCode()).isEqualTo(200);
+        assertThat(otherReplica.acquire(UUID.fromString(key.id()), 4)).isZero();
+        assertThat(otherReplica.acquire(UUID.fromString(key.id()), 4)).isZero();
+        assertProblem(getAs(key.secret(), "/jobs"), 429, "too-many-requests");
+        assertThat(otherReplica.acquire(UUID.fromString(key.id()), 4)).isPositive();
     }
 
     @Test
