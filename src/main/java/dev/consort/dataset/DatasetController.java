@@ -24,16 +24,15 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
+import dev.consort.web.ApiProblem;
+import dev.consort.web.CursorPage;
+import dev.consort.web.ProblemType;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-
-import dev.consort.web.ApiProblem;
-import dev.consort.web.CursorPage;
-import dev.consort.web.ProblemType;
 
 @Tag(name = "Datasets", description = "Training and evaluation text, tokenized with GPT-2's BPE")
 @RestController
@@ -106,8 +105,10 @@ class DatasetController {
     }
 
     @Operation(operationId = "getDataset", summary = "Get a dataset")
+    @ApiResponse(responseCode = "200", description = "The dataset", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = DatasetView.class)))
     @ApiResponse(responseCode = "404", content = @Content(mediaType = "application/problem+json"))
-    @GetMapping("/{id}")
+    @GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
     DatasetView get(@PathVariable UUID id) {
         return DatasetView.of(datasets.get(id));
     }

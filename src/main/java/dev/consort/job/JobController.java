@@ -1,6 +1,8 @@
 package dev.consort.job;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 import org.springframework.http.HttpStatus;
@@ -19,7 +21,6 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
-import tools.jackson.databind.JsonNode;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
 import io.swagger.v3.oas.annotations.Operation;
@@ -28,6 +29,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import tools.jackson.databind.JsonNode;
 
 @Tag(name = "jobs", description = "Launch and follow pretrain, finetune, evaluate, merge, cka and sweep jobs")
 @RestController
@@ -158,7 +160,9 @@ class JobController {
             throw new ApiProblem(HttpStatus.NOT_FOUND, ProblemType.NOT_FOUND,
                     "A " + job.type() + " job has no results table; see its result and loss curves");
         }
-        return new JobResults(id, job.type(), rows);
+        List<JsonNode> table = new ArrayList<>();
+        rows.forEach(table::add);
+        return new JobResults(id, job.type(), table);
     }
 
     private void requireJob(UUID id) {

@@ -1,5 +1,6 @@
 package dev.consort.job;
 
+import java.util.List;
 import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -17,5 +18,5 @@ public record JobResults(
         String type,
         @ArraySchema(schema = @Schema(type = "object",
                 description = "One result: the model or method, the dataset, loss, tokens, ..."))
-        JsonNode rows) {
+        List<JsonNode> rows) {
 }

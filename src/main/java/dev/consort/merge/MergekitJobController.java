@@ -58,11 +58,18 @@ class MergekitJobController {
     @PostMapping(path = "/jobs", consumes = {"application/yaml", "application/x-yaml", "text/yaml"},
             produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobView> submit(@RequestBody String yaml,
-            @Parameter(description = "Datasets to evaluate the merged checkpoint on (repeat the parameter)")
-            @RequestParam(name = "eval_dataset_id") List<UUID> evalDatasetIds,
+            @Parameter(description = "With a mergekit YAML body (required there): the datasets to evaluate the merged "
+                    + "checkpoint on; repeat the parameter")
+            @RequestParam(name = "eval_dataset_id", required = false) List<UUID> evalDatasetIds,
+            @Parameter(description = "With a mergekit YAML body: the job's name")
             @RequestParam(required = false) String name,
+            @Parameter(description = "With a mergekit YAML body: the merge's seed")
             @RequestParam(required = false) Long seed,
             @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey) {
+        if (evalDatasetIds == null || evalDatasetIds.isEmpty()) {
+            throw ApiProblem.invalidField("eval_dataset_id", "is required with a mergekit YAML body: name the datasets "
+                    + "to evaluate the merge on");
+        }
         WeightMergeRequest config;
         try {
             config = MergekitConfig.parse(yaml);

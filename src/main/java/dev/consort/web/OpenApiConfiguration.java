@@ -53,7 +53,7 @@ class OpenApiConfiguration {
                                 Merging-as-a-service for GPT-2-family models: upload checkpoints and datasets, \
                                 launch pretrain, finetune, evaluate, merge, CKA and sweep jobs, and follow their \
                                 events and loss curves. Errors are RFC 9457 problem+json.""")
-                        .license(new License().name("Apache-2.0")))
+                        .license(new License().name("Apache-2.0").identifier("Apache-2.0")))
                 .servers(List.of(new Server().url("/")))
                 .components(new Components().addSecuritySchemes(API_KEY, new SecurityScheme()
                         .type(SecurityScheme.Type.HTTP).scheme("bearer")
