@@ -22,7 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Jobs, their events and loss points in PostgreSQL. The job table is also the queue, whose writes are
- * fenced SQL statements ({@link dev.consort.worker.JobQueue}); this repository speaks SQL too so both
+ * fenced SQL statements (the worker's {@code JobQueue}); this repository speaks SQL too so both
  * see the same rows the same way. Reads and cancels see only the current request's tenant
  * ({@link CurrentTenant}); threads that serve no request see every job.
  */
