@@ -19,28 +19,33 @@ import java.util.function.BiConsumer;
  */
 public sealed interface ParameterSetting {
 
-    /** A number, the same for every tensor. */
-    record Scalar(double value) implements ParameterSetting {
+    /** A setting with the same value for every tensor, written as that value. */
+    sealed interface Uniform extends ParameterSetting {
+        Object constant();
+
         @Override
-        public Object evaluate(String tensorName, double t) {
-            return value;
+        default Object evaluate(String tensorName, double t) {
+            return constant();
         }
 
         @Override
-        public Object plain() {
+        default Object plain() {
+            return constant();
+        }
+    }
+
+    /** A number, the same for every tensor. */
+    record Scalar(double value) implements Uniform {
+        @Override
+        public Object constant() {
             return value;
         }
     }
 
     /** {@code true} or {@code false}, the same for every tensor. */
-    record Flag(boolean value) implements ParameterSetting {
+    record Flag(boolean value) implements Uniform {
         @Override
-        public Object evaluate(String tensorName, double t) {
-            return value;
-        }
-
-        @Override
-        public Object plain() {
+        public Object constant() {
             return value;
         }
     }

@@ -1,10 +1,5 @@
 package dev.consort.merge.weights;
 
-import java.util.List;
-
-import dev.consort.merge.weights.ParameterSpec.Range;
-import dev.consort.merge.weights.ParameterSpec.Scope;
-
 /**
  * Spherical linear interpolation of two models, mergekit's formula: the tensors are flattened, copies
  * normalised (when their norm exceeds 1e-8) and dotted; when |dot| > 0.9995 they are nearly colinear and
@@ -13,7 +8,7 @@ import dev.consort.merge.weights.ParameterSpec.Scope;
  * varies it over the layers); t = 0 is the first model ({@code base_model} in mergekit configs).
  * Computed in double and rounded once, so a model slerped with itself comes back unchanged.
  */
-final class SlerpMerge implements WeightMergeMethod {
+final class SlerpMerge extends TwoModelInterpolation {
 
     static final double DOT_THRESHOLD = 0.9995;
     static final double EPSILON = 1e-8;
@@ -21,26 +16,6 @@ final class SlerpMerge implements WeightMergeMethod {
     @Override
     public String name() {
         return "slerp";
-    }
-
-    @Override
-    public BaseModelRole baseModelRole() {
-        return BaseModelRole.FIRST_MODEL;
-    }
-
-    @Override
-    public List<ParameterSpec> parameters() {
-        return List.of(ParameterSpec.number("t", Scope.GLOBAL, null, Range.UNIT));
-    }
-
-    @Override
-    public int minModels() {
-        return 2;
-    }
-
-    @Override
-    public int maxModels() {
-        return 2;
     }
 
     @Override
@@ -71,10 +46,6 @@ final class SlerpMerge implements WeightMergeMethod {
             s0 = Math.sin(theta0 - thetaT) / sinTheta0;
             s1 = Math.sin(thetaT) / sinTheta0;
         }
-        float[] merged = new float[v0.length];
-        for (int i = 0; i < merged.length; i++) {
-            merged[i] = (float) (s0 * v0[i] + s1 * v1[i]);
-        }
-        return merged;
+        return combine(v0, s0, v1, s1);
     }
 }
