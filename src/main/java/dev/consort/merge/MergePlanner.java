@@ -61,6 +61,7 @@ public class MergePlanner {
 
     /** The plan of a JSON merge spec whose fields and references already passed. */
     public MergePlan plan(MergeSpec spec) throws InvalidSpecException {
+        InvalidSpecException.throwIfAny(requestShape(spec));
         List<FieldError> errors = new ArrayList<>();
         Checkpoint shared = models.checkpoint(spec.baseCheckpointId() != null ? spec.baseCheckpointId()
                 : spec.expertIds().get(0));
@@ -105,6 +106,27 @@ public class MergePlanner {
         }
         InvalidSpecException.throwIfAny(errors);
         return plan;
+    }
+
+    /** How the JSON request is put together: one method or several, datasets to evaluate on, the baseline's data. */
+    private static List<FieldError> requestShape(MergeSpec spec) {
+        List<FieldError> errors = new ArrayList<>();
+        boolean one = spec.method() != null;
+        boolean several = spec.methods() != null && !spec.methods().isEmpty();
+        if (one == several) {
+            errors.add(new FieldError(one ? "methods" : "method",
+                    one ? "give either method (with parameters) or methods, not both" : "a method or methods is required"));
+        }
+        if (spec.parameters() != null && !one) {
+            errors.add(new FieldError("parameters", "belongs with method; with methods, give each its parameters"));
+        }
+        if ((spec.evalDatasetIds() == null || spec.evalDatasetIds().isEmpty()) && spec.adaptationDatasetId() == null) {
+            errors.add(new FieldError("eval_dataset_ids", "name the datasets to evaluate on (or an adaptation dataset)"));
+        }
+        if (spec.baseline() != null && spec.adaptationDatasetId() == null) {
+            errors.add(new FieldError("adaptation_dataset_id", "the fine-tuning baseline trains on the adaptation data"));
+        }
+        return errors;
     }
 
     /**

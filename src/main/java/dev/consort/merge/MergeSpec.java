@@ -1,6 +1,5 @@
 package dev.consort.merge;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -10,7 +9,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
 import dev.consort.training.TrainingSettings;
-import dev.consort.web.ApiProblem.FieldError;
 import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
@@ -27,7 +25,8 @@ import jakarta.validation.constraints.Size;
  * Merge experts with one method ({@code method} + {@code parameters}) or compare several on the same
  * data ({@code methods}), evaluate every output on the eval datasets, and optionally fine-tune the base
  * on the adaptation data as the baseline every merge is measured against (the paper's Table 1).
- * Weight-space methods produce a checkpoint; feature-space methods a routed model.
+ * Weight-space methods produce a checkpoint; feature-space methods a routed model. The JSON form only:
+ * {@link MergePlanner} checks it and makes it the {@link MergePlan} a worker runs.
  */
 public record MergeSpec(
         @JsonProperty("base_checkpoint_id")
@@ -111,26 +110,5 @@ public record MergeSpec(
                 .add("adaptation_dataset_id", InputRef.Kind.DATASET, adaptationDatasetId)
                 .addAll("eval_dataset_ids", InputRef.Kind.DATASET, evalDatasetIds)
                 .build();
-    }
-
-    @Override
-    public List<FieldError> crossFieldErrors() {
-        List<FieldError> errors = new ArrayList<>();
-        boolean one = method != null;
-        boolean several = methods != null && !methods.isEmpty();
-        if (one == several) {
-            errors.add(new FieldError(one ? "methods" : "method",
-                    one ? "give either method (with parameters) or methods, not both" : "a method or methods is required"));
-        }
-        if (parameters != null && !one) {
-            errors.add(new FieldError("parameters", "belongs with method; with methods, give each its parameters"));
-        }
-        if ((evalDatasetIds == null || evalDatasetIds.isEmpty()) && adaptationDatasetId == null) {
-            errors.add(new FieldError("eval_dataset_ids", "name the datasets to evaluate on (or an adaptation dataset)"));
-        }
-        if (baseline != null && adaptationDatasetId == null) {
-            errors.add(new FieldError("adaptation_dataset_id", "the fine-tuning baseline trains on the adaptation data"));
-        }
-        return errors;
     }
 }

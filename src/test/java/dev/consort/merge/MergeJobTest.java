@@ -272,6 +272,11 @@ class MergeJobTest extends ApiTest {
                 + "\", \"" + base + "\"], \"adaptation_dataset_id\": \"" + mixed + "\", " + evaluation() + "}", "expert_ids");
         assertRejected("{\"method\": \"linear\", \"parameters\": {\"weight\": 1, \"colour\": 1}, " + experts + "}",
                 "parameters.colour");
+        assertRejected("{\"method\": \"linear\", \"methods\": [{\"method\": \"slerp\"}], " + experts + "}", "methods");
+        assertRejected("{\"expert_ids\": [\"" + expertA + "\", \"" + expertB + "\"], \"method\": \"linear\"}",
+                "eval_dataset_ids");
+        assertRejected("{\"method\": \"linear\", \"parameters\": {\"weight\": 1}, \"baseline\": {\"finetune\": "
+                + "{\"training\": {\"steps\": 5}}}, " + experts + "}", "adaptation_dataset_id");
         // A router scores span × models: two experts with span 2 allow top_k up to 4, span 1 up to 2.
         assertRejected("{\"method\": \"layer_routing\", \"parameters\": {\"top_k\": 3}, \"adaptation_dataset_id\": \""
                 + mixed + "\", " + experts + "}", "parameters.top_k");

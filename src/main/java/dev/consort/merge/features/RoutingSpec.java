@@ -72,11 +72,6 @@ public record RoutingSpec(FeatureMergeMethod method, RouterKind router, boolean 
         return new RoutingSpec(method, router, includeBase, span, topK, value, List.of(), seed);
     }
 
-    /** How many MLPs each router (or the fixed mixture) weighs: span × the members. */
-    public int expertsPerRouter(int members) {
-        return span * members;
-    }
-
     private static void require(boolean condition, String message) {
         if (!condition) {
             throw new IllegalArgumentException(message);
