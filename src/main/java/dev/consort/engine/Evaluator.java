@@ -9,7 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * The reproducible loss of a model on a token sequence (DESIGN, "Datasets"): for context T, window k
  * has inputs {@code s[kT, (k+1)T)} and targets {@code s[kT+1, (k+1)T+1)}, for k = 0, 1, ... while
  * {@code (k+1)T+1 <= length} and {@code k < maxWindows}; the loss is the mean cross-entropy over every
- * position of every window.
+ * position of every window, with each window's own mean kept for intervals.
  *
  * <p>Runs with PyTorch's grad mode off in the calling thread (restored afterwards) and a sub-manager
  * per batch, so it may run in any thread, beside a training run in another one (on another model).
@@ -17,11 +17,32 @@ import ai.djl.pytorch.jni.JniUtils;
 public final class Evaluator {
 
     /**
-     * @param loss    mean cross-entropy in nats per token
-     * @param tokens  positions scored (windows × context)
-     * @param windows windows evaluated
+     * @param loss         mean cross-entropy in nats per token
+     * @param tokens       positions scored (windows × context)
+     * @param windows      windows evaluated
+     * @param windowLosses each window's mean cross-entropy, in window order: what paired comparisons between
+     *                     models on the same windows, and the standard error, are computed from
      */
-    public record Result(double loss, long tokens, int windows) {}
+    public record Result(double loss, long tokens, int windows, double[] windowLosses) {
+
+        /** The standard error of {@link #loss} over the windows (sample sd / √windows); NaN for one window. */
+        public double standardError() {
+            int n = windowLosses.length;
+            if (n < 2) {
+                return Double.NaN;
+            }
+            double mean = 0;
+            for (double value : windowLosses) {
+                mean += value;
+            }
+            mean /= n;
+            double squares = 0;
+            for (double value : windowLosses) {
+                squares += (value - mean) * (value - mean);
+            }
+            return Math.sqrt(squares / (n - 1) / n);
+        }
+    }
 
     private Evaluator() {}
 
@@ -66,7 +87,7 @@ public final class Evaluator {
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
-            double sum = 0;
+            double[] windowLosses = new double[windows];
             for (int first = 0; first < windows; first += batchSize) {
                 int rows = Math.min(batchSize, windows - first);
                 int[] inputs = new int[rows * context];
@@ -80,11 +101,21 @@ public final class Evaluator {
                     NDArray x = batch.create(inputs, new Shape(rows, context));                     // [B, T]
                     NDArray y = batch.create(targets, new Shape(rows, context));                    // [B, T]
                     NDArray hidden = model.forward(x, null, mlpOverride);                          // [B, T, C]
-                    sum += model.crossEntropySum(hidden, y, Gpt2Model.LOSS_CHUNK_ROWS).getFloat();
+                    float[] losses = model.crossEntropyOfEachPosition(hidden, y, Gpt2Model.LOSS_CHUNK_ROWS); // [B·T]
+                    for (int row = 0; row < rows; row++) {
+                        double windowSum = 0;
+                        for (int t = 0; t < context; t++) {
+                            windowSum += losses[row * context + t];
+                        }
+                        windowLosses[first + row] = windowSum / context;
+                    }
                 }
             }
-            long positions = (long) windows * context;
-            return new Result(sum / positions, positions, windows);
+            double sum = 0;
+            for (double windowLoss : windowLosses) {
+                sum += windowLoss;
+            }
+            return new Result(sum / windows, (long) windows * context, windows, windowLosses);
         } finally {
             JniUtils.setGradMode(gradMode);
         }

@@ -24,7 +24,6 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-
 import dev.consort.safetensors.DType;
 import dev.consort.safetensors.SafetensorsReader;
 import dev.consort.safetensors.SafetensorsWriter;
@@ -386,6 +385,37 @@ public final class Gpt2Model implements AutoCloseable {
             }
         }
         return total;
+    }
+
+    /**
+     * The cross-entropy of every position, chunked like {@link #crossEntropySum} but copied to the heap chunk by
+     * chunk, for evaluation (not differentiable): entry i is −log p(targets[i] | hidden[i]).
+     */
+    public float[] crossEntropyOfEachPosition(NDArray hidden, NDArray targets, int chunkRows) {
+        int rows = Math.toIntExact(targets.size());
+        if (hidden.size() != (long) rows * config.nEmbd()) {
+            throw new IllegalArgumentException("hidden " + hidden.getShape() + " does not match targets "
+                    + targets.getShape());
+        }
+        float[] losses = new float[rows];
+        try (NDManager scope = hidden.getManager().newSubManager()) {
+            scope.tempAttachAll(hidden, targets);
+            NDArray h = hidden.reshape(rows, config.nEmbd());                                       // [N, C]
+            NDArray ids = targets.reshape(rows, 1).toType(DataType.INT64, true);                   // [N, 1]
+            for (int start = 0; start < rows; start += chunkRows) {
+                int end = Math.min(rows, start + chunkRows);
+                try (NDManager chunk = scope.newSubManager()) {
+                    NDArray chunkHidden = h.get(new NDIndex("{}:{}", start, end));                  // [r, C]
+                    NDArray chunkIds = ids.get(new NDIndex("{}:{}", start, end));                   // [r, 1]
+                    chunkHidden.attach(chunk);
+                    chunkIds.attach(chunk);
+                    NDArray logits = Linear.linear(chunkHidden, parameter("wte.weight")).singletonOrThrow(); // [r, V]
+                    float[] nll = logits.logSoftmax(-1).gather(chunkIds, 1).neg().toFloatArray();   // [r]
+                    System.arraycopy(nll, 0, losses, start, nll.length);
+                }
+            }
+        }
+        return losses;
     }
 
     /** Replaces a parameter's array (the Trainer restoring weights or dropping gradients); closes the old one. */

@@ -73,13 +73,18 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
 
     @Override
     public Object run(Plan plan, JobContext job) throws Exception {
-        List<Map<String, Object>> rows = new ArrayList<>();
+        ResultsTable results = new ResultsTable();
         int cells = plan.checkpointIds().size() * plan.evaluation().datasetIds().size();
         for (UUID checkpointId : plan.checkpointIds()) {
-            rows.addAll(table.checkpoint(job, plan.evaluation(), checkpointId, Devices.parse(job.device()),
-                    Map.of("checkpoint_id", checkpointId), Map.of()));
-            job.progress(Map.of("done", rows.size(), "total", cells, "last_loss", rows.get(rows.size() - 1).get("loss")));
+            List<ResultRow> rows = table.checkpoint(job, plan.evaluation(), checkpointId, Devices.parse(job.device()),
+                    Map.of("checkpoint_id", checkpointId), Map.of());
+            results.addAll(rows);
+            job.progress(Map.of("done", results.rows().size(), "total", cells, "last_loss",
+                    rows.get(rows.size() - 1).loss()));
         }
-        return Map.of("rows", rows);
+        // Every checkpoint against the first, on the same windows.
+        UUID first = plan.checkpointIds().get(0);
+        return Map.of("rows", results.render(List.of(new ResultsTable.Comparison("vs_first",
+                row -> first.equals(row.identity("checkpoint_id"))))));
     }
 }

@@ -2,7 +2,6 @@ package dev.consort.evaluation;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -20,12 +19,9 @@ import dev.consort.job.JobContext;
 import dev.consort.job.JobFailedException;
 
 /**
- * The rows of a results table: one model on every dataset of an {@link EvaluationPlan}, each row its mean loss
- * on the same deterministic windows, so that rows of different models compare. A row is what identifies the
- * model (given by the caller: {@code checkpoint_id}, or {@code method}, {@code label}, ...), then
- * {@code dataset_id}, {@code split}, {@code context}, {@code windows}, {@code tokens} and {@code loss}, then
- * what the caller appends ({@code output_kind}, {@code output_id}). Evaluate and merge jobs both fill their
- * tables here.
+ * The rows of a results table: one model on every dataset of an {@link EvaluationPlan}, each row
+ * ({@link ResultRow}) its loss on the same deterministic windows, so that rows of different models compare
+ * window by window ({@link ResultsTable}). Evaluate and merge jobs both score their models here.
  */
 @Component
 public class EvaluationTable {
@@ -60,7 +56,7 @@ public class EvaluationTable {
     }
 
     /** A stored checkpoint's rows: loaded onto {@code device}, scored, closed. */
-    public List<Map<String, Object>> checkpoint(JobContext job, EvaluationPlan plan, UUID checkpointId, Device device,
+    public List<ResultRow> checkpoint(JobContext job, EvaluationPlan plan, UUID checkpointId, Device device,
             Map<String, Object> identity, Map<String, Object> trailing) throws Exception {
         try (Gpt2Model model = models.load(checkpointId, device)) {
             return rows(job, plan, ScoredModel.of(model), identity, trailing);
@@ -68,9 +64,9 @@ public class EvaluationTable {
     }
 
     /** A model's rows, one per dataset of the plan, in order; cancellation is checked before each. */
-    public List<Map<String, Object>> rows(JobContext job, EvaluationPlan plan, ScoredModel model,
+    public List<ResultRow> rows(JobContext job, EvaluationPlan plan, ScoredModel model,
             Map<String, Object> identity, Map<String, Object> trailing) throws IOException {
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<ResultRow> rows = new ArrayList<>();
         for (UUID dataset : plan.datasetIds()) {
             job.checkCancelled();
             Split split = splitOf(plan, dataset);
@@ -81,16 +77,8 @@ public class EvaluationTable {
                         + dataset + " has " + (tokens == null ? 0 : tokens.length()) + " tokens, fewer than context + 1 = "
                         + (context + 1));
             }
-            Evaluator.Result result = model.evaluate(tokens, context, plan.maxWindows(), plan.batchSize());
-            Map<String, Object> row = new LinkedHashMap<>(identity);
-            row.put("dataset_id", dataset);
-            row.put("split", split.wireName());
-            row.put("context", context);
-            row.put("windows", result.windows());
-            row.put("tokens", result.tokens());
-            row.put("loss", result.loss());
-            row.putAll(trailing);
-            rows.add(row);
+            rows.add(new ResultRow(identity, dataset, split, context,
+                    model.evaluate(tokens, context, plan.maxWindows(), plan.batchSize()), trailing));
         }
         return rows;
     }

@@ -23,6 +23,7 @@ import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSequence;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationTable;
+import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.JobContext;
 import dev.consort.job.JobFailedException;
 import dev.consort.merge.features.Adaptation;
@@ -60,7 +61,7 @@ class FeatureSpaceStep {
 
     /** Makes, adapts, stores and evaluates; returns the output entry of the job's result. */
     Map<String, Object> run(JobContext job, MergePlan plan, MergePlan.Method method, Device device,
-            List<Map<String, Object>> rows) throws Exception {
+            ResultsTable results) throws Exception {
         Map<String, Object> output = new LinkedHashMap<>();
         output.put("label", method.displayName());
         output.put("method", method.method());
@@ -86,7 +87,7 @@ class FeatureSpaceStep {
             try (RoutedModel adapted = routed) {
                 UUID stored = store(job, plan, method, adapted);
                 output.put("routed_model_id", stored);
-                rows.addAll(table.rows(job, plan.evaluation(), scored(adapted), MergeJobHandler.identity(method),
+                results.addAll(table.rows(job, plan.evaluation(), scored(adapted), MergeJobHandler.identity(method),
                         MergeJobHandler.output("routed_model", stored)));
             }
         } finally {

@@ -15,6 +15,7 @@ import dev.consort.database.TimeOrderedIds;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationTable;
+import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.JobContext;
 import dev.consort.training.TrainingJobRunner;
 
@@ -37,7 +38,7 @@ class FinetuneBaselineStep {
     }
 
     /** Trains and evaluates; returns the output entry of the job's result. */
-    Map<String, Object> run(JobContext job, MergePlan plan, Device device, List<Map<String, Object>> rows)
+    Map<String, Object> run(JobContext job, MergePlan plan, Device device, ResultsTable results)
             throws Exception {
         TrainingPlan trainingPlan = plan.baseline().training();
         UUID start = plan.sharedCheckpointId();
@@ -56,7 +57,7 @@ class FinetuneBaselineStep {
         parameters.put("trainable", trainingPlan.trainable().name().toLowerCase());
         parameters.put("learning_rate", trainingPlan.learningRate());
         parameters.put("steps", trainingPlan.steps());
-        rows.addAll(table.checkpoint(job, plan.evaluation(), finetuned, device,
+        results.addAll(table.checkpoint(job, plan.evaluation(), finetuned, device,
                 MergeJobHandler.identity("finetune_baseline", "finetune baseline", parameters),
                 MergeJobHandler.output("checkpoint", finetuned)));
         return Map.of("label", "finetune baseline", "method", "finetune_baseline", "kind", "checkpoint",

@@ -10,6 +10,7 @@ import org.springframework.stereotype.Component;
 import ai.djl.Device;
 import dev.consort.engine.Devices;
 import dev.consort.evaluation.EvaluationTable;
+import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobContext;
 import dev.consort.job.JobHandler;
@@ -63,31 +64,34 @@ class MergeJobHandler implements JobHandler<MergeSpec, MergePlan> {
     @Override
     public Object run(MergePlan plan, JobContext job) throws Exception {
         Device device = Devices.parse(job.device());
-        List<Map<String, Object>> rows = new ArrayList<>();
+        ResultsTable results = new ResultsTable();
         List<Map<String, Object>> outputs = new ArrayList<>();
 
         // The experts and the base alone, on the same windows: the numbers every merge is read against.
         if (plan.baseCheckpointId() != null) {
-            rows.addAll(table.checkpoint(job, plan.evaluation(), plan.baseCheckpointId(), device,
+            results.addAll(table.checkpoint(job, plan.evaluation(), plan.baseCheckpointId(), device,
                     identity("base", "base", Map.of()), output("checkpoint", plan.baseCheckpointId())));
         }
         for (int i = 0; i < plan.expertIds().size(); i++) {
-            rows.addAll(table.checkpoint(job, plan.evaluation(), plan.expertIds().get(i), device,
+            results.addAll(table.checkpoint(job, plan.evaluation(), plan.expertIds().get(i), device,
                     identity("expert", "expert " + i, Map.of()), output("checkpoint", plan.expertIds().get(i))));
         }
         for (int i = 0; i < plan.methods().size(); i++) {
             job.checkCancelled();
             MergePlan.Method method = plan.methods().get(i);
             job.event("method", "running " + method.displayName(), Map.of("method", method.method(), "index", i));
-            outputs.add(method.featureSpace() ? featureSpace.run(job, plan, method, device, rows)
-                    : weightSpace.run(job, plan, method, device, rows));
+            outputs.add(method.featureSpace() ? featureSpace.run(job, plan, method, device, results)
+                    : weightSpace.run(job, plan, method, device, results));
             job.progress(Map.of("methods_done", i + 1, "methods", plan.methods().size(), "last", method.displayName()));
         }
         if (plan.baseline() != null) {
-            outputs.add(baseline.run(job, plan, device, rows));
+            outputs.add(baseline.run(job, plan, device, results));
         }
         Map<String, Object> result = new LinkedHashMap<>();
-        result.put("rows", rows);
+        // Every row against the better expert and the baseline on each dataset, paired over the same windows.
+        result.put("rows", results.render(List.of(
+                new ResultsTable.Comparison("vs_best_expert", row -> "expert".equals(row.identity("method"))),
+                new ResultsTable.Comparison("vs_baseline", row -> "finetune_baseline".equals(row.identity("method"))))));
         result.put("outputs", outputs);
         return result;
     }

@@ -18,6 +18,7 @@ import dev.consort.checkpoint.CheckpointProvenance;
 import dev.consort.checkpoint.CheckpointUploadService;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.evaluation.EvaluationTable;
+import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.JobContext;
 import dev.consort.merge.weights.MergeCompatibility.MergeInput;
 import dev.consort.merge.weights.MergeRecipe;
@@ -55,13 +56,13 @@ class WeightSpaceStep {
 
     /** Merges, stores and evaluates; returns the output entry of the job's result. */
     Map<String, Object> run(JobContext job, MergePlan plan, MergePlan.Method method, Device device,
-            List<Map<String, Object>> rows) throws Exception {
+            ResultsTable results) throws Exception {
         String name = method.displayName() + "-" + TimeOrderedIds.shortForm(job.jobId());
         UUID checkpointId = catalog.findProducedNamed(job.jobId(), name).orElse(null);
         if (checkpointId == null) {
             checkpointId = merge(job, plan, method, name);
         }
-        rows.addAll(table.checkpoint(job, plan.evaluation(), checkpointId, device, MergeJobHandler.identity(method),
+        results.addAll(table.checkpoint(job, plan.evaluation(), checkpointId, device, MergeJobHandler.identity(method),
                 MergeJobHandler.output("checkpoint", checkpointId)));
         return Map.of("label", method.displayName(), "method", method.method(), "kind", "checkpoint",
                 "checkpoint_id", checkpointId);

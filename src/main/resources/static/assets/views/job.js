@@ -282,6 +282,7 @@ function resultsSection(job, rows, catalog) {
   const columnKey = (row) => `${nameOf(catalog.datasets, row.dataset_id)} (${row.split})`;
   const rowKeys = [...new Set(rows.map(rowKey))];
   const columnKeys = [...new Set(rows.map(columnKey))];
+  const cells = new Map(rows.map((row) => [`${rowKey(row)}\u0000${columnKey(row)}`, row]));
   const loss = new Map(rows.map((row) => [`${rowKey(row)}\u0000${columnKey(row)}`, row.loss]));
   const byRow = new Map(rows.map((row) => [rowKey(row), row]));
   const best = new Map(columnKeys.map((column) => [column, Math.min(...rowKeys
@@ -298,15 +299,31 @@ function resultsSection(job, rows, catalog) {
         `${name} ${typeof value === 'object' ? JSON.stringify(value) : value}`).join(', ')) : null),
       merge ? h('td', {}, outputName(first, catalog)) : null,
       columnKeys.map((column) => {
-        const value = loss.get(`${key}\u0000${column}`);
+        const row = cells.get(`${key}\u0000${column}`);
+        const value = row ? row.loss : undefined;
         const isBest = typeof value === 'number' && value === best.get(column);
         return h('td', {class: `num${isBest ? ' best' : ''}`}, formatNumber(value),
-          isBest ? h('span', {class: 'visually-hidden'}, ' (lowest)') : null);
+          row && typeof row.loss_se === 'number' ? h('span', {class: 'interval'}, ` ± ${formatNumber(1.96 * row.loss_se)}`) : null,
+          isBest ? h('span', {class: 'visually-hidden'}, ' (lowest)') : null,
+          row ? comparison(row, first.method) : null);
       }));
   });
   return h('section', {'aria-labelledby': 'results-heading'}, heading,
-    h('p', {class: 'note'}, 'Cross-entropy in nats on held-out windows; lower is better, the lowest per column is marked.'),
+    h('p', {class: 'note'}, 'Cross-entropy in nats on held-out windows; lower is better, the lowest per column is marked. '
+      + '± is the 95% interval over the windows; Δ is the paired difference from the better expert '
+      + (merge ? '' : '(here: from the first model) ') + 'on the same windows, with its 95% interval.'),
     table(null, headers, body, {id: 'results-table'}));
+}
+
+/** The row's paired difference from its reference (the better expert, or the first model), marked when it is clear of zero. */
+function comparison(row, method) {
+  const versus = row.vs_best_expert || row.vs_first;
+  if (!versus || typeof versus.difference !== 'number' || method === 'expert' || versus.difference === 0) return null;
+  const interval = typeof versus.ci95_low === 'number' && typeof versus.ci95_high === 'number'
+    ? ` [${formatNumber(versus.ci95_low)}, ${formatNumber(versus.ci95_high)}]` : '';
+  const verdict = versus.ci95_high < 0 ? ' lower' : versus.ci95_low > 0 ? ' higher' : '';
+  return h('div', {class: `note difference${verdict}`},
+    `Δ ${versus.difference > 0 ? '+' : ''}${formatNumber(versus.difference)}${interval}`);
 }
 
 function outputName(row, catalog) {

@@ -79,6 +79,30 @@ class EvaluatorTest {
         }
     }
 
+    /** Each window's own loss is kept: the same as evaluating that window alone; the standard error is theirs. */
+    @Test
+    void eachWindowsLossIsKeptForIntervals() {
+        int[] tokens = new SplittableRandom(8).ints(8 * 6 + 1, 0, 50).toArray();
+        try (Gpt2Model model = Gpt2Model.randomInit(CONFIG, 1, Device.cpu())) {
+            Evaluator.Result result = Evaluator.evaluate(model, TokenSequence.of(tokens), 8, 6, 4);
+            assertThat(result.windowLosses()).hasSize(6);
+            double mean = 0;
+            for (int k = 0; k < 6; k++) {
+                int[] alone = java.util.Arrays.copyOfRange(tokens, 8 * k, 8 * k + 9);
+                double own = Evaluator.evaluate(model, TokenSequence.of(alone), 8, 1, 1).loss();
+                assertThat(result.windowLosses()[k]).as("window %d", k).isCloseTo(own, within(1e-5));
+                mean += own / 6;
+            }
+            assertThat(result.loss()).isCloseTo(mean, within(1e-5));
+            double squares = 0;
+            for (double loss : result.windowLosses()) {
+                squares += (loss - result.loss()) * (loss - result.loss());
+            }
+            assertThat(result.standardError()).isCloseTo(Math.sqrt(squares / 5 / 6), within(1e-12));
+            assertThat(Evaluator.evaluate(model, TokenSequence.of(tokens), 8, 1, 1).standardError()).isNaN();
+        }
+    }
+
     @Test
     void anMlpOverrideReplacesTheMlpsInEveryBatch() {
         TokenSequence sequence = TokenSequence.of(new SplittableRandom(6).ints(8 * 5 + 1, 0, 50).toArray());

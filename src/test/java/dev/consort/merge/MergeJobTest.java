@@ -1,6 +1,7 @@
 package dev.consort.merge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -132,6 +133,23 @@ class MergeJobTest extends ApiTest {
                 "layer routing + base", "multi_layer_routing", "finetune baseline");
         // The specialist in A beats the base on A.
         assertThat(lossOnA.get("expert 0")).isLessThan(lossOnA.get("base"));
+        // Every row against the better expert and the baseline on its dataset, paired over the same windows.
+        for (JsonNode row : rows) {
+            assertThat(row.path("loss_se").asDouble()).as(row.toString()).isPositive();
+            for (String comparison : List.of("vs_best_expert", "vs_baseline")) {
+                JsonNode versus = row.path(comparison);
+                assertThat(versus.path("n").asInt()).as(comparison).isEqualTo(8);
+                assertThat(versus.path("ci95_low").asDouble()).isLessThanOrEqualTo(versus.path("difference").asDouble());
+                assertThat(versus.path("ci95_high").asDouble()).isGreaterThanOrEqualTo(versus.path("difference").asDouble());
+            }
+            String label = row.path("vs_best_expert").path("label").asText();
+            assertThat(label).isIn("expert 0", "expert 1");
+            double bestExpert = rowLoss(rows, label, row.path("dataset_id").asText());
+            assertThat(row.path("vs_best_expert").path("difference").asDouble())
+                    .isCloseTo(row.path("loss").asDouble() - bestExpert, within(1e-9));
+            assertThat(bestExpert).isLessThanOrEqualTo(rowLoss(rows, "expert 0", row.path("dataset_id").asText()));
+            assertThat(row.path("vs_baseline").path("label").asText()).isEqualTo("finetune baseline");
+        }
 
         JsonNode outputs = job.path("result").path("outputs");
         List<String> kinds = new ArrayList<>();
@@ -168,6 +186,15 @@ class MergeJobTest extends ApiTest {
         HttpResponse<String> refused = delete("/checkpoints/" + expertA);
         assertThat(refused.statusCode()).isEqualTo(409);
         assertThat(refused.body()).contains(routed);
+    }
+
+    private static double rowLoss(JsonNode rows, String label, String dataset) {
+        for (JsonNode row : rows) {
+            if (row.path("label").asText().equals(label) && row.path("dataset_id").asText().equals(dataset)) {
+                return row.path("loss").asDouble();
+            }
+        }
+        throw new AssertionError("no row " + label + " on " + dataset);
     }
 
     @Autowired
