@@ -326,14 +326,17 @@ public class MergePlanner {
         return TrainingPlans.resolve(training, nPositions, RouterFitting.plan(steps));
     }
 
-    /** The paper's baseline: the shared model fine-tuned at lr 8e-5 unless asked; all weights unless asked. */
+    /**
+     * The paper's baseline as its code runs it ({@code finetuning/exp1.sh}): the shared model's MLPs fine-tuned
+     * at lr 8e-5, unless the request asks for {@code trainable: all} or another rate.
+     */
     private static MergePlan.Baseline baseline(MergeSpec.Baseline baseline, int nPositions) {
         if (baseline == null) {
             return null;
         }
         MergeSpec.FinetuneBaseline finetune = baseline.finetune();
-        TrainingPlan.Trainable trainable = "mlp".equals(finetune.trainable())
-                ? TrainingPlan.Trainable.MLP : TrainingPlan.Trainable.ALL;
+        TrainingPlan.Trainable trainable = "all".equals(finetune.trainable())
+                ? TrainingPlan.Trainable.ALL : TrainingPlan.Trainable.MLP;
         return new MergePlan.Baseline(TrainingPlans.resolve(finetune.training(), nPositions, BASELINE_LEARNING_RATE,
                 trainable));
     }

@@ -89,7 +89,7 @@ public record MergeSpec(
     /** The direct fine-tuning baseline: the base (or first expert) trained on the adaptation data. */
     public record Baseline(@NotNull @Valid FinetuneBaseline finetune) {}
 
-    /** Defaults: all weights, lr 8e-5 (the paper's baseline). */
+    /** Defaults: the MLPs only, lr 8e-5 (the paper's baseline as its code runs it, {@code finetuning/exp1.sh}). */
     public record FinetuneBaseline(
             @Pattern(regexp = "mlp|all", message = "must be 'mlp' or 'all'") String trainable,
             @NotNull @Valid TrainingSettings training) {}

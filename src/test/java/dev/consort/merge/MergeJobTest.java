@@ -149,6 +149,11 @@ class MergeJobTest extends ApiTest {
                     .isCloseTo(row.path("loss").asDouble() - bestExpert, within(1e-9));
             assertThat(bestExpert).isLessThanOrEqualTo(rowLoss(rows, "expert 0", row.path("dataset_id").asText()));
             assertThat(row.path("vs_baseline").path("label").asText()).isEqualTo("finetune baseline");
+            if (row.path("method").asText().equals("finetune_baseline")) {
+                // The paper's baseline as its code runs it: the MLPs only, lr 8e-5.
+                assertThat(row.path("parameters").path("trainable").asText()).isEqualTo("mlp");
+                assertThat(row.path("parameters").path("learning_rate").asDouble()).isEqualTo(8e-5);
+            }
         }
 
         JsonNode outputs = job.path("result").path("outputs");

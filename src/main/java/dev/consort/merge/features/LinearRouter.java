@@ -21,7 +21,7 @@ final class LinearRouter implements Router {
         parameters.put(prefix + ".linear.weight", weight);
     }
 
-    /** Kaiming-uniform (PyTorch's nn.Linear default) from {@code random}. */
+    /** Kaiming-uniform as the paper's code draws it ({@link RouterKind#kaimingUniform}), from {@code random}. */
     static LinearRouter create(String prefix, int width, int outputs, SplittableRandom random, NDManager manager) {
         return new LinearRouter(prefix, RouterKind.kaimingUniform(new Shape(outputs, width), width, random, manager));
     }

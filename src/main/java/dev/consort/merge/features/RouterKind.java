@@ -11,7 +11,7 @@ public enum RouterKind {
 
     /** One bias-free linear map from the hidden state to a logit per expert ({@link LinearRouter}). */
     LINEAR("linear"),
-    /** Linear, GELU, linear, with biases; hidden width n_embd ({@link MlpRouter}). */
+    /** Linear, GELU, linear, without biases; hidden width n_embd ({@link MlpRouter}). */
     MLP("mlp");
 
     private final String wireName;
@@ -45,12 +45,13 @@ public enum RouterKind {
     }
 
     /**
-     * PyTorch's default {@code nn.Linear} initialisation of a tensor: U(−1/√fanIn, 1/√fanIn) (kaiming_uniform
-     * with a = √5 for the weight, the same bound for the bias), drawn from a Java generator so the values are
-     * the same on every device, in memory PyTorch owns.
+     * The paper's router initialisation, {@code nn.init.kaiming_uniform_(w)} with its default a = 0 (its
+     * {@code architecture/router.py}; the {@code * 0.1} there discards its result): gain √2, so
+     * U(−√(6/fanIn), √(6/fanIn)), 2.45× wider than nn.Linear's default. Drawn from a Java generator so the
+     * values are the same on every device, in memory PyTorch owns.
      */
     static NDArray kaimingUniform(Shape shape, int fanIn, SplittableRandom random, NDManager manager) {
-        double bound = 1 / Math.sqrt(fanIn);
+        double bound = Math.sqrt(6.0 / fanIn);
         float[] values = new float[Math.toIntExact(shape.size())];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) ((2 * random.nextDouble() - 1) * bound);
