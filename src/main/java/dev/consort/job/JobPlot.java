@@ -21,10 +21,28 @@ public interface JobPlot {
     /** Draws the plot of a succeeded job of {@link #jobType()}. */
     Figure draw(JobView job);
 
-    /** One field of every row of a result's table, in row order (NaN where a row lacks it). */
-    static double[] column(JsonNode rows, String field) {
+    /**
+     * One number of every row of a result's table, in row order, at {@code path} (a field, or a field of a
+     * field: {@code gain_over_better_expert}, {@code gain}); NaN where a row lacks it.
+     */
+    static double[] column(JsonNode rows, String... path) {
         List<Double> values = new ArrayList<>();
-        rows.forEach(row -> values.add(row.path(field).asDouble(Double.NaN)));
+        rows.forEach(row -> {
+            JsonNode node = row;
+            for (String field : path) {
+                node = node.path(field);
+            }
+            values.add(node.isNumber() ? node.asDouble() : Double.NaN);
+        });
         return values.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** {@code values} ± {@code z} × {@code errors}, point by point (NaN where either is). */
+    static double[] offset(double[] values, double[] errors, double z) {
+        double[] shifted = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            shifted[i] = values[i] + z * errors[i];
+        }
+        return shifted;
     }
 }

@@ -13,7 +13,7 @@ import dev.consort.storage.BlobStore;
 
 /** Stored checkpoints as the weights library's merge inputs: config and a local model.safetensors. */
 @Component
-class MergeInputs {
+public class MergeInputs {
 
     private final CheckpointModels models;
     private final BlobStore blobs;
@@ -24,7 +24,7 @@ class MergeInputs {
     }
 
     /** The checkpoint as a merge input that problems name by {@code field}. */
-    MergeInput of(String field, UUID checkpointId) throws IOException {
+    public MergeInput of(String field, UUID checkpointId) throws IOException {
         Checkpoint checkpoint = models.checkpoint(checkpointId);
         try {
             return new MergeInput(field, models.config(checkpoint), blobs.localCopy(checkpoint.weightsSha256()));

@@ -212,8 +212,26 @@ public class MergePlanner {
      * @throws InvalidMergeException when the method does not validate (a plan made here always does)
      */
     public static MergeRecipe recipe(MergePlan plan, MergePlan.Method method) throws InvalidMergeException {
+        return recipe(method, plan.baseCheckpointId(), plan.expertIds());
+    }
+
+    /**
+     * A weight-space method merging {@code experts} (with {@code base} as the origin of task-vector methods) as
+     * the weights library takes it; problems name mergekit's fields ({@code models[1].parameters.weight}).
+     */
+    public static MergeRecipe recipe(MergePlan.Method method, UUID base, List<UUID> experts)
+            throws InvalidMergeException {
+        return recipe(method, base == null ? null : base.toString(), experts.stream().map(UUID::toString).toList());
+    }
+
+    /**
+     * As {@link #recipe(MergePlan.Method, UUID, List)} with the models named by labels of the caller's (the merge
+     * reads its inputs by position, so the labels only have to differ, even where the models are the same).
+     */
+    public static MergeRecipe recipe(MergePlan.Method method, String base, List<String> experts)
+            throws InvalidMergeException {
         List<MergeProblem> problems = new ArrayList<>();
-        WeightMergeRequest request = weightRequest(method, plan.baseCheckpointId(), plan.expertIds(), problems);
+        WeightMergeRequest request = weightRequest(method, base, experts, problems);
         if (!problems.isEmpty()) {
             throw new InvalidMergeException(problems);
         }
@@ -252,7 +270,8 @@ public class MergePlanner {
 
     private static void checkWeightSpace(MergePlan.Method method, UUID base, List<UUID> experts, Checkpoint shared,
             List<MergeProblem> problems) {
-        WeightMergeRequest request = weightRequest(method, base, experts, problems);
+        WeightMergeRequest request = weightRequest(method, base == null ? null : base.toString(),
+                experts.stream().map(UUID::toString).toList(), problems);
         try {
             MergeRecipe recipe = MergeRecipe.of(request);
             if (problems.isEmpty()) {
@@ -266,7 +285,7 @@ public class MergePlanner {
     }
 
     /** The request in mergekit's terms; problems name mergekit's fields ({@code models[1].parameters.weight}). */
-    private static WeightMergeRequest weightRequest(MergePlan.Method method, UUID base, List<UUID> experts,
+    private static WeightMergeRequest weightRequest(MergePlan.Method method, String base, List<String> experts,
             List<MergeProblem> problems) {
         WeightMergeMethod weights = WeightMergeMethods.byName(method.method()).orElseThrow();
         List<Map<String, Object>> perModel = method.modelParameters();
@@ -277,14 +296,14 @@ public class MergePlanner {
         List<WeightMergeRequest.ModelEntry> entries = new ArrayList<>();
         for (int i = 0; i < experts.size(); i++) {
             Map<String, Object> own = i < perModel.size() && perModel.get(i) != null ? perModel.get(i) : Map.of();
-            entries.add(new WeightMergeRequest.ModelEntry(experts.get(i).toString(),
+            entries.add(new WeightMergeRequest.ModelEntry(experts.get(i),
                     WeightMergeRequest.parameters(own, "models[" + i + "].parameters", problems)));
         }
         boolean origin = weights.baseModelRole() == BaseModelRole.ORIGIN;
         if (origin && base == null) {
             problems.add(new MergeProblem("base_model", method.method() + " merges task vectors: it needs the base"));
         }
-        return new WeightMergeRequest(method.method(), origin && base != null ? base.toString() : null, entries,
+        return new WeightMergeRequest(method.method(), origin ? base : null, entries,
                 WeightMergeRequest.parameters(method.parameters(), "parameters", problems));
     }
 

@@ -17,14 +17,27 @@ public final class LinePlot extends Figure {
     /** How a series is drawn. */
     public enum Mark { LINE, POINTS, LINE_AND_POINTS }
 
-    /** A named series; {@code x} and {@code y} are copied and must have the same length. */
-    public record Series(String name, double[] x, double[] y, Mark mark) {
+    /**
+     * A named series; {@code x} and {@code y} are copied and must have the same length. {@code low} and
+     * {@code high}, when given (same length), draw an error bar at each point (a 95% interval, say); a
+     * non-finite bound draws none there.
+     */
+    public record Series(String name, double[] x, double[] y, Mark mark, double[] low, double[] high) {
         public Series {
             if (x.length != y.length) {
                 throw new IllegalArgumentException("series " + name + " has " + x.length + " x and " + y.length + " y");
             }
+            if ((low == null) != (high == null) || (low != null && (low.length != x.length || high.length != x.length))) {
+                throw new IllegalArgumentException("series " + name + " needs a low and a high bound for every point");
+            }
             x = x.clone();
             y = y.clone();
+            low = low == null ? null : low.clone();
+            high = high == null ? null : high.clone();
+        }
+
+        public Series(String name, double[] x, double[] y, Mark mark) {
+            this(name, x, y, mark, null, null);
         }
 
         @Override
@@ -56,6 +69,7 @@ public final class LinePlot extends Figure {
     private static final int TICK_LENGTH = 4;
     private static final double LINE_WIDTH = 2;
     private static final double POINT_RADIUS = 3.5;
+    private static final double ERROR_CAP = 4;
 
     private final String title;
     private final String xAxis;
@@ -83,6 +97,10 @@ public final class LinePlot extends Figure {
                 if (Double.isFinite(s.x[i]) && Double.isFinite(s.y[i])) {
                     include(xRange, s.x[i]);
                     include(yRange, s.y[i]);
+                    if (s.low != null && Double.isFinite(s.low[i]) && Double.isFinite(s.high[i])) {
+                        include(yRange, s.low[i]);
+                        include(yRange, s.high[i]);
+                    }
                 }
             }
         }
@@ -195,6 +213,18 @@ public final class LinePlot extends Figure {
                 } else {
                     drawRun(canvas, run, colour);
                     run.clear();
+                }
+            }
+        }
+        if (s.low != null) {
+            for (int i = 0; i < s.x.length; i++) {
+                if (Double.isFinite(s.x[i]) && Double.isFinite(s.low[i]) && Double.isFinite(s.high[i])) {
+                    Point2D low = pixel(s.x[i], s.low[i]);
+                    Point2D high = pixel(s.x[i], s.high[i]);
+                    canvas.line(low.getX(), low.getY(), high.getX(), high.getY(), colour, 1.5, false);
+                    canvas.line(low.getX() - ERROR_CAP, low.getY(), low.getX() + ERROR_CAP, low.getY(), colour, 1.5, false);
+                    canvas.line(high.getX() - ERROR_CAP, high.getY(), high.getX() + ERROR_CAP, high.getY(), colour, 1.5,
+                            false);
                 }
             }
         }

@@ -1,5 +1,6 @@
 package dev.consort.sweep;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,8 +21,11 @@ import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Evaluator;
+import dev.consort.engine.Gpt2FormatException;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSequence;
+import dev.consort.evaluation.EvaluationPlan;
+import dev.consort.evaluation.Interval;
 import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobContext;
 import dev.consort.job.JobFailedException;
@@ -29,31 +33,38 @@ import dev.consort.job.JobHandler;
 import dev.consort.job.JobRepository;
 import dev.consort.job.JobView;
 import dev.consort.job.spec.JobDefaults;
-import dev.consort.merge.features.AlphaSearch;
+import dev.consort.merge.MergePlan;
+import dev.consort.merge.MergePlanner;
+import dev.consort.merge.features.FeatureMergeMethod;
+import dev.consort.merge.features.FeatureMergeMethods;
+import dev.consort.merge.weights.InvalidMergeException;
+import dev.consort.merge.weights.MergeProblem;
+import dev.consort.merge.weights.WeightMergeMethods;
 import dev.consort.web.ApiProblem.FieldError;
 
 /**
- * {@code sweep} (the paper's Figure 3): along two fine-tuning runs' shared checkpoint steps, the best
- * activation-interpolation loss on the adaptation data and the CKA between the two specialists on the
- * adaptation and the reference data (the chosen layer, or the mean over layers of same-layer CKA). The
- * step with the lowest merge loss is the critical step: after it, merging stops paying.
+ * {@code sweep} (the paper's Figure 3): at step 0 (the runs' common base as both experts) and at every step both
+ * fine-tuning runs saved a checkpoint, each expert's own loss, the merge's loss ({@link StepMerge}) and its gain
+ * over the better expert, paired over the same windows with a 95% interval, and the specialists' CKA on the
+ * adaptation and the reference data. The critical step, where the merge loss is lowest, comes with a bootstrap
+ * interval and a verdict on whether the minimum is interior ({@link CriticalStep}).
  */
 @Component
-class SweepJobHandler implements JobHandler<SweepSpec, SweepSpec> {
-
-    static final int CONTEXT = 64;
-    static final int WINDOWS = 16;
+class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
 
     private final JobRepository jobs;
     private final CheckpointCatalog catalog;
     private final CheckpointModels models;
     private final DatasetTokens datasets;
+    private final StepMerge merges;
 
-    SweepJobHandler(JobRepository jobs, CheckpointCatalog catalog, CheckpointModels models, DatasetTokens datasets) {
+    SweepJobHandler(JobRepository jobs, CheckpointCatalog catalog, CheckpointModels models, DatasetTokens datasets,
+            StepMerge merges) {
         this.jobs = jobs;
         this.catalog = catalog;
         this.models = models;
         this.datasets = datasets;
+        this.merges = merges;
     }
 
     @Override
@@ -67,16 +78,13 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepSpec> {
     }
 
     @Override
-    public Class<SweepSpec> planType() {
-        return SweepSpec.class;
+    public Class<SweepPlan> planType() {
+        return SweepPlan.class;
     }
 
     @Override
-    public SweepSpec plan(SweepSpec spec) throws InvalidSpecException {
+    public SweepPlan plan(SweepSpec spec) throws InvalidSpecException {
         List<FieldError> errors = new ArrayList<>();
-        if (spec.method() != null && !spec.method().equals("activation_interpolation")) {
-            errors.add(new FieldError("method", "only activation_interpolation is supported by sweeps so far"));
-        }
         for (var run : List.of(Map.entry("finetune_job_a_id", spec.finetuneJobAId()),
                 Map.entry("finetune_job_b_id", spec.finetuneJobBId()))) {
             JobView job = jobs.find(run.getValue()).orElse(null);
@@ -84,107 +92,197 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepSpec> {
                 errors.add(new FieldError(run.getKey(), "must name a succeeded finetune job"));
             }
         }
-        if (errors.isEmpty()) {
-            Map<Long, UUID[]> steps = sharedSteps(spec);
-            if (steps.isEmpty()) {
-                errors.add(new FieldError("finetune_job_b_id", "the two runs saved no checkpoint at a common step"));
-            } else if (spec.layer() != null) {
-                int layers = models.checkpoint(steps.values().iterator().next()[0]).nLayer();
-                if (spec.layer() >= layers) {
-                    errors.add(new FieldError("layer", "must be below n_layer (" + layers + ")"));
-                }
-            }
+        InvalidSpecException.throwIfAny(errors);
+        List<SweepPlan.Step> steps = sharedSteps(spec);
+        if (steps.isEmpty()) {
+            throw new InvalidSpecException("finetune_job_b_id", "the two runs saved no checkpoint at a common step");
+        }
+        Checkpoint first = models.checkpoint(steps.get(0).a());
+        UUID base = first.parentId();
+        if (base != null && base.equals(models.checkpoint(steps.get(0).b()).parentId())) {
+            steps.add(0, new SweepPlan.Step(0, base, base));
+        } else {
+            base = null;
+        }
+        MergePlan.Method method = new MergePlan.Method(spec.method() == null ? "activation_interpolation" : spec.method(),
+                null, spec.parameters(), spec.modelParameters(), false);
+        method = checkMethod(method, base, first, errors);
+        int layers = first.nLayer();
+        if (spec.layer() != null && spec.layer() >= layers) {
+            errors.add(new FieldError("layer", "must be below n_layer (" + layers + ")"));
+        }
+        var evaluation = spec.evaluation();
+        if (evaluation != null && evaluation.context() != null && evaluation.context() > first.nPositions()) {
+            errors.add(new FieldError("evaluation.context", "exceeds n_positions (" + first.nPositions() + ")"));
+        }
+        SweepSpec.Cka cka = spec.cka() != null ? spec.cka() : new SweepSpec.Cka(null, null, null, null, null);
+        CkaEstimator estimator = CkaEstimator.named(cka.estimator() == null ? "linear" : cka.estimator());
+        boolean mean = cka.pooling() == null || "mean".equals(cka.pooling());
+        int ckaWindows = cka.windows() == null ? JobDefaults.CKA_WINDOWS : cka.windows();
+        if (estimator == CkaEstimator.DEBIASED && mean && ckaWindows < 4) {
+            errors.add(new FieldError("cka.windows", "the debiased estimator needs at least 4 rows; with mean pooling "
+                    + "a window is a row"));
         }
         InvalidSpecException.throwIfAny(errors);
-        return spec;
+        EvaluationPlan windows = new EvaluationPlan(List.of(spec.adaptationDatasetId()),
+                evaluation == null || evaluation.split() == null ? null : Split.named(evaluation.split()).orElseThrow(),
+                evaluation == null ? null : evaluation.context(),
+                evaluation != null && evaluation.maxWindows() != null ? evaluation.maxWindows()
+                        : JobDefaults.MERGE_EVAL_WINDOWS,
+                evaluation != null && evaluation.batchSize() != null ? evaluation.batchSize() : JobDefaults.BATCH_SIZE);
+        return new SweepPlan(steps, base, spec.adaptationDatasetId(), spec.referenceDatasetId(), method, windows,
+                new SweepPlan.Cka(cka.representation() == null || "residual".equals(cka.representation()), mean,
+                        estimator, ckaWindows, spec.layer() != null ? spec.layer() : layers / 2,
+                        Boolean.TRUE.equals(cka.meanOverLayers())),
+                spec.seed() == null ? 0 : spec.seed());
     }
 
-    /** Checkpoints of both runs by shared step: [a, b]. */
-    private Map<Long, UUID[]> sharedSteps(SweepSpec spec) {
+    /**
+     * The merge a sweep makes at every step: activation interpolation or a weight-space method, whose parameters
+     * are checked as a merge job checks them (on the last step's checkpoints). Methods that train routers belong
+     * in merge jobs.
+     */
+    private MergePlan.Method checkMethod(MergePlan.Method method, UUID base, Checkpoint first,
+            List<FieldError> errors) {
+        List<MergeProblem> problems = new ArrayList<>();
+        FeatureMergeMethod feature = FeatureMergeMethods.byName(method.method()).orElse(null);
+        if (feature != null) {
+            var spec = FeatureMergeMethods.spec(feature, method.parameters(), 0,
+                    new FeatureMergeMethod.Members(2, base != null, first.nLayer()), problems);
+            if (spec != null && spec.router() != null) {
+                problems.add(new MergeProblem("method", method.method() + " fits routers; a sweep merges without "
+                        + "training (activation_interpolation or a weight-space method): fit routers in a merge job"));
+            }
+        } else if (WeightMergeMethods.byName(method.method()).isEmpty()) {
+            problems.add(new MergeProblem("method", "unknown method '" + method.method() + "'; activation_interpolation "
+                    + "or one of " + WeightMergeMethods.names()));
+        } else {
+            try {
+                problems.addAll(MergePlanner.recipe(method, base == null ? null : "base", List.of("a", "b"))
+                        .check(models.config(first)));
+            } catch (InvalidMergeException e) {
+                problems.addAll(e.problems());
+            } catch (Gpt2FormatException e) {
+                throw new IllegalStateException("a stored checkpoint's config.json no longer parses", e);
+            }
+        }
+        problems.forEach(p -> errors.add(new FieldError(p.field().startsWith("models[")
+                ? "model_parameters" + p.field().substring("models".length()).replaceFirst("\\]\\.parameters", "]")
+                : p.field().equals("base_model") ? "finetune_job_a_id" : p.field(), p.message())));
+        return new MergePlan.Method(method.method(), null, method.parameters(), method.modelParameters(),
+                feature != null);
+    }
+
+    /** Both runs' checkpoints at the steps they share, in step order. */
+    private List<SweepPlan.Step> sharedSteps(SweepSpec spec) {
         Map<Long, UUID> a = new TreeMap<>();
         catalog.produced(spec.finetuneJobAId()).stream().filter(c -> c.step() != null).forEach(c -> a.put(c.step(), c.id()));
-        Map<Long, UUID[]> shared = new TreeMap<>();
+        Map<Long, UUID> b = new TreeMap<>();
         catalog.produced(spec.finetuneJobBId()).stream().filter(c -> c.step() != null && a.containsKey(c.step()))
-                .forEach(c -> shared.put(c.step(), new UUID[] {a.get(c.step()), c.id()}));
-        return shared;
+                .forEach(c -> b.put(c.step(), c.id()));
+        List<SweepPlan.Step> steps = new ArrayList<>();
+        b.forEach((step, checkpoint) -> steps.add(new SweepPlan.Step(step, a.get(step), checkpoint)));
+        return steps;
     }
 
     @Override
-    public Object run(SweepSpec spec, JobContext job) throws Exception {
+    public Object run(SweepPlan plan, JobContext job) throws Exception {
         Device device = Devices.parse(job.device());
-        Map<Long, UUID[]> steps = sharedSteps(spec);
-        Checkpoint first = models.checkpoint(steps.values().iterator().next()[0]);
-        int context = Math.min(CONTEXT, first.nPositions());
-        TokenSequence adaptation = tokens(spec.adaptationDatasetId(), context);
-        TokenSequence reference = tokens(spec.referenceDatasetId(), context);
-        UUID baseId = first.parentId();
+        TokenSequence adaptation = tokens(plan.adaptationDatasetId(), plan.evaluation().split());
+        TokenSequence reference = tokens(plan.referenceDatasetId(), plan.evaluation().split());
         List<Map<String, Object>> rows = new ArrayList<>();
-        Map<String, Object> critical = null;
-        try (Gpt2Model base = baseId == null ? null : models.load(baseId, device)) {
-            for (Map.Entry<Long, UUID[]> entry : steps.entrySet()) {
+        long[] steps = new long[plan.steps().size()];
+        double[][] mergeLosses = new double[plan.steps().size()][];
+        int context;
+        try (Gpt2Model base = plan.base() == null ? null : models.load(plan.base(), device)) {
+            context = plan.evaluation().contextFor(adaptation,
+                    models.checkpoint(plan.steps().get(plan.steps().size() - 1).a()).nPositions());
+            for (int i = 0; i < plan.steps().size(); i++) {
                 job.checkCancelled();
-                long step = entry.getKey();
-                try (Gpt2Model a = models.load(entry.getValue()[0], device);
-                     Gpt2Model b = models.load(entry.getValue()[1], device)) {
-                    AlphaSearch.Result search = AlphaSearch.search(base, a, b, AlphaSearch.DEFAULT_GRID, adaptation,
-                            context, WINDOWS, JobDefaults.BATCH_SIZE, new AlphaSearch.Listener() {
-                                @Override
-                                public void checkStop() {
-                                    job.checkCancelled();
-                                }
-                            });
-                    double mergeLoss = search.best().result().loss();
-                    double ckaAdaptation = cka(a, b, adaptation, context, spec.layer());
-                    double ckaReference = cka(a, b, reference, context, spec.layer());
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("step", step);
-                    row.put("checkpoint_a_id", entry.getValue()[0]);
-                    row.put("checkpoint_b_id", entry.getValue()[1]);
-                    row.put("merge_loss", mergeLoss);
-                    row.put("best_alpha", search.best().alpha());
-                    row.put("expert_a_loss", search.curve().get(search.curve().size() - 1).result().loss());
-                    row.put("expert_b_loss", search.curve().get(0).result().loss());
-                    row.put("cka_adaptation", ckaAdaptation);
-                    row.put("cka_reference", ckaReference);
-                    rows.add(row);
-                    job.loss("merge_loss", step, step, mergeLoss);
-                    job.loss("cka_adaptation", step, step, ckaAdaptation);
-                    job.loss("cka_reference", step, step, ckaReference);
-                    if (critical == null || mergeLoss < (double) critical.get("merge_loss")) {
-                        critical = row;
-                    }
-                    job.progress(Map.of("steps_done", rows.size(), "steps", steps.size()));
-                }
+                SweepPlan.Step step = plan.steps().get(i);
+                Map<String, Object> row = step(job, plan, step, base, adaptation, reference, context, device);
+                steps[i] = step.step();
+                mergeLosses[i] = (double[]) row.remove("merge_window_losses");
+                rows.add(row);
+                job.loss("merge_loss", step.step(), step.step(), (double) row.get("merge_loss"));
+                job.loss("cka_adaptation", step.step(), step.step(), (double) row.get("cka_adaptation"));
+                job.loss("cka_reference", step.step(), step.step(), (double) row.get("cka_reference"));
+                job.progress(Map.of("steps_done", i + 1, "steps", plan.steps().size()));
             }
         }
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("rows", rows);
-        result.put("critical_step", critical.get("step"));
-        result.put("critical_merge_loss", critical.get("merge_loss"));
-        result.put("layer", spec.layer());
+        result.put("method", plan.method().method());
+        result.putAll(CriticalStep.find(steps, mergeLosses, plan.seed()));
+        result.put("layer", plan.cka().meanOverLayers() ? null : plan.cka().layer());
         result.put("context", context);
-        result.put("windows", WINDOWS);
+        result.put("windows", mergeLosses[0].length);
         return result;
     }
 
-    private TokenSequence tokens(UUID dataset, int context) throws java.io.IOException {
-        TokenSequence validation = datasets.sequence(dataset, Split.VALIDATION);
-        TokenSequence tokens = validation != null && validation.length() > context ? validation
-                : datasets.sequence(dataset, Split.TRAIN);
-        if (tokens == null || Evaluator.windowCount(tokens.length(), context, 1) == 0) {
-            throw new JobFailedException("dataset_too_small", "dataset " + dataset + " is too short for one window of "
-                    + context + " tokens");
+    /** One row: the experts alone, the merge, its gain over the better expert, and CKA on both datasets. */
+    private Map<String, Object> step(JobContext job, SweepPlan plan, SweepPlan.Step step, Gpt2Model base,
+            TokenSequence adaptation, TokenSequence reference, int context, Device device) throws Exception {
+        boolean atBase = plan.base() != null && step.a().equals(plan.base()) && step.b().equals(plan.base());
+        try (Gpt2Model loadedA = atBase ? null : models.load(step.a(), device);
+             Gpt2Model loadedB = atBase ? null : models.load(step.b(), device)) {
+            Gpt2Model a = atBase ? base : loadedA;
+            Gpt2Model b = atBase ? base : loadedB;
+            int windows = plan.evaluation().maxWindows();
+            int batch = plan.evaluation().batchSize();
+            Evaluator.Result expertA = Evaluator.evaluate(a, adaptation, context, windows, batch);
+            Evaluator.Result expertB = Evaluator.evaluate(b, adaptation, context, windows, batch);
+            StepMerge.Scored merge = merges.score(job, plan, step, base, a, b, adaptation, context, device);
+            Evaluator.Result better = expertA.loss() <= expertB.loss() ? expertA : expertB;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("step", step.step());
+            row.put("checkpoint_a_id", step.a());
+            row.put("checkpoint_b_id", step.b());
+            row.put("expert_a_loss", expertA.loss());
+            row.put("expert_a_loss_se", finite(expertA.standardError()));
+            row.put("expert_b_loss", expertB.loss());
+            row.put("expert_b_loss_se", finite(expertB.standardError()));
+            row.put("merge_loss", merge.result().loss());
+            row.put("merge_loss_se", finite(merge.result().standardError()));
+            if (merge.alpha() != null) {
+                row.put("best_alpha", merge.alpha());
+            }
+            // Positive: the merge's loss is lower than the better expert's, window by window.
+            row.put("gain_over_better_expert", Interval.ofDifference(better.windowLosses(),
+                    merge.result().windowLosses()).toMap("gain"));
+            row.put("cka_adaptation", cka(a, b, adaptation, context, plan.cka()));
+            row.put("cka_reference", cka(a, b, reference, context, plan.cka()));
+            row.put("merge_window_losses", merge.result().windowLosses());
+            return row;
+        }
+    }
+
+    private static Double finite(double value) {
+        return Double.isFinite(value) ? value : null;
+    }
+
+    private TokenSequence tokens(UUID dataset, Split split) throws IOException {
+        Split used = split != null ? split
+                : datasets.describe(dataset, Split.VALIDATION).isEmpty() ? Split.TRAIN : Split.VALIDATION;
+        TokenSequence tokens = datasets.sequence(dataset, used);
+        if (tokens == null || Evaluator.windowCount(tokens.length(), 2, 1) == 0) {
+            throw new JobFailedException("dataset_too_small", "the " + used.wireName() + " split of dataset " + dataset
+                    + " is too short for one window");
         }
         return tokens;
     }
 
-    /** Same-layer linear CKA between the two models' MLP outputs: the chosen layer, or the mean over layers. */
-    private static double cka(Gpt2Model a, Gpt2Model b, TokenSequence tokens, int context, Integer layer) {
+    /** Same-layer CKA between the two models: the chosen layer, or the mean over layers. */
+    private static double cka(Gpt2Model a, Gpt2Model b, TokenSequence tokens, int context, SweepPlan.Cka settings) {
         int layers = a.config().nLayer();
-        LayerSimilarity.Sample sample = new LayerSimilarity.Sample(context,
-                (int) Math.min(WINDOWS, tokens.length() / context), JobDefaults.BATCH_SIZE, false, false);
-        CkaMatrix inter = LayerSimilarity.compute(a, b, tokens, sample, CkaEstimator.LINEAR, null,
+        int windows = (int) Math.min(settings.windows(), tokens.length() / context);
+        if (windows < 1 || (settings.estimator() == CkaEstimator.DEBIASED && settings.mean() && windows < 4)) {
+            throw new JobFailedException("dataset_too_small", "too few windows of " + context + " tokens for CKA");
+        }
+        LayerSimilarity.Sample sample = new LayerSimilarity.Sample(context, windows, JobDefaults.BATCH_SIZE,
+                settings.residual(), settings.mean());
+        CkaMatrix inter = LayerSimilarity.compute(a, b, tokens, sample, settings.estimator(), null,
                 LayerSimilarity.Progress.NONE).block(0, layers, layers, layers);
-        return layer != null ? inter.get(layer, layer) : inter.diagonalMean();
+        return settings.meanOverLayers() ? inter.diagonalMean() : inter.get(settings.layer(), settings.layer());
     }
 }

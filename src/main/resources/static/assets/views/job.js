@@ -230,11 +230,15 @@ async function showOutcome(container, job, catalog, signal) {
   if (job.type === 'sweep') {
     parts.push(imageSection('sweep-heading', 'Sweep plots', [
       {id: 'sweep-step-plot', path: `jobs/${job.id}/plots/merge-loss-vs-step?format=png`,
-        alt: 'Merge loss against fine-tuning step, critical step marked'},
+        alt: 'Merge loss against fine-tuning step with 95% intervals, critical step marked'},
+      {id: 'sweep-gain-plot', path: `jobs/${job.id}/plots/gain-vs-step?format=png`,
+        alt: 'Gain of the merge over the better expert along fine-tuning, with 95% intervals'},
       {id: 'sweep-cka-plot', path: `jobs/${job.id}/plots/merge-loss-vs-cka?format=png`,
         alt: 'Merge loss against CKA between the specialists'}], signal,
-    result.critical_step !== undefined ? h('p', {}, `Critical step: ${result.critical_step} (merge loss ${
-      formatNumber(result.critical_merge_loss)})`) : null));
+    result.critical_step !== undefined ? h('p', {id: 'sweep-verdict'}, `Critical step: ${result.critical_step}`
+      + (Array.isArray(result.critical_step_ci95) ? ` (95% interval over windows: steps ${result.critical_step_ci95[0]}`
+        + `–${result.critical_step_ci95[1]})` : '')
+      + `, merge loss ${formatNumber(result.critical_merge_loss)}. ${result.verdict || ''}`) : null));
   }
   const outputs = outputsSection(result, catalog);
   if (outputs) parts.push(outputs);

@@ -1,6 +1,7 @@
 package dev.consort.plot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.Color;
 import java.awt.Rectangle;
@@ -43,6 +44,33 @@ class LinePlotTest {
             }
         }
         return false;
+    }
+
+    /** Error bars run from each point's low to its high bound, in the series' colour, and widen the y axis. */
+    @Test
+    void errorBarsSpanEachPointsInterval() throws IOException {
+        double[] low = new double[STEPS.length];
+        double[] high = new double[STEPS.length];
+        for (int i = 0; i < STEPS.length; i++) {
+            low[i] = TRAIN[i] - 0.4;
+            high[i] = TRAIN[i] + 0.4;
+        }
+        low[3] = Double.NaN;
+        LinePlot plot = new LinePlot("Merge loss with intervals", "step", "loss", List.of(
+                new LinePlot.Series("merge", STEPS, TRAIN, LinePlot.Mark.POINTS, low, high)));
+        BufferedImage image = decode(plot.png());
+        for (int i = 0; i < STEPS.length; i++) {
+            Point2D top = plot.pixel(STEPS[i], high[i]);
+            Point2D middle = plot.pixel(STEPS[i], (TRAIN[i] + high[i]) / 2);
+            assertThat(drawnNear(image, middle, LinePlot.colour(0), 1, 40)).as("bar of point %d", i).isEqualTo(i != 3);
+            if (i != 3) {
+                assertThat(drawnNear(image, top, LinePlot.colour(0), 1, 40)).as("cap of point %d", i).isTrue();
+            }
+        }
+        // The axis covers the bars: the highest cap lies inside the plot area.
+        assertThat(plot.plotArea().contains(plot.pixel(STEPS[0], high[0]))).isTrue();
+        assertThatThrownBy(() -> new LinePlot.Series("bad", STEPS, TRAIN, LinePlot.Mark.LINE, low, null))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.consort.sweep;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
@@ -52,7 +53,8 @@ class SweepJobTest extends ApiTest {
                 {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
                   "adaptation_dataset_id": "%s", "reference_dataset_id": "%s"}}""".formatted(runA, runB, mixed, reference));
         JsonNode rows = json(get("/jobs/" + sweep.path("id").asText() + "/results")).path("rows");
-        assertThat(rows).hasSize(3);
+        // Step 0 (the base as both experts), then the three steps both runs saved.
+        assertThat(rows).hasSize(4);
         double best = Double.POSITIVE_INFINITY;
         long bestStep = -1;
         for (JsonNode row : rows) {
@@ -66,10 +68,32 @@ class SweepJobTest extends ApiTest {
                 bestStep = row.path("step").asLong();
             }
         }
-        assertThat(rows.get(0).path("step").asLong()).isEqualTo(4);
-        assertThat(sweep.path("result").path("critical_step").asLong()).isEqualTo(bestStep);
+        assertThat(rows).extracting(row -> row.path("step").asLong()).containsExactly(0L, 4L, 8L, 12L);
+        JsonNode atBase = rows.get(0);
+        assertThat(atBase.path("checkpoint_a_id").asText()).isEqualTo(base).isEqualTo(atBase.path("checkpoint_b_id").asText());
+        // The base merged with itself is the base: no gain, and a representation is identical to itself.
+        assertThat(atBase.path("merge_loss").asDouble()).isCloseTo(atBase.path("expert_a_loss").asDouble(), within(1e-6));
+        assertThat(atBase.path("gain_over_better_expert").path("gain").asDouble()).isCloseTo(0, within(1e-6));
+        assertThat(atBase.path("cka_adaptation").asDouble()).isCloseTo(1, within(1e-6));
+        for (JsonNode row : rows) {
+            // The gain is paired over the same windows: the better expert's loss minus the merge's.
+            JsonNode gain = row.path("gain_over_better_expert");
+            double better = Math.min(row.path("expert_a_loss").asDouble(), row.path("expert_b_loss").asDouble());
+            assertThat(gain.path("gain").asDouble()).isCloseTo(better - row.path("merge_loss").asDouble(), within(1e-9));
+            assertThat(gain.path("ci95_low").asDouble()).isLessThanOrEqualTo(gain.path("gain").asDouble());
+            assertThat(gain.path("n").asInt()).isEqualTo(sweep.path("result").path("windows").asInt());
+            assertThat(row.path("merge_loss_se").asDouble()).isPositive();
+        }
+        JsonNode result = sweep.path("result");
+        assertThat(result.path("critical_step").asLong()).isEqualTo(bestStep);
+        assertThat(result.path("critical_step_ci95")).hasSize(2);
+        assertThat(result.path("critical_step_ci95").get(0).asLong()).isLessThanOrEqualTo(bestStep);
+        assertThat(result.path("critical_step_ci95").get(1).asLong()).isGreaterThanOrEqualTo(bestStep);
+        assertThat(result.path("verdict").asText()).contains("minimum");
+        // The paper's CKA: the residual stream of layer n_layer / 2 (1 of these 2 layers), averaged over windows.
+        assertThat(result.path("layer").asInt()).isEqualTo(1);
 
-        for (String plot : new String[] {"merge-loss-vs-step", "cka-vs-step", "merge-loss-vs-cka"}) {
+        for (String plot : new String[] {"merge-loss-vs-step", "gain-vs-step", "cka-vs-step", "merge-loss-vs-cka"}) {
             HttpResponse<byte[]> png = getBytes("/jobs/" + sweep.path("id").asText() + "/plots/" + plot);
             assertThat(png.statusCode()).isEqualTo(200);
             assertThat(ImageIO.read(new ByteArrayInputStream(png.body()))).isNotNull();
@@ -80,6 +104,28 @@ class SweepJobTest extends ApiTest {
                 .contains("expert A alone").contains("expert B alone").contains("critical step");
         assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/cka-vs-step?format=svg").body())
                 .contains("CKA between the specialists").contains("adaptation data").contains("reference data");
+
+        // Until when can weights still be averaged? Any weight-space method along the same steps.
+        JsonNode linear = run("""
+                {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
+                  "adaptation_dataset_id": "%s", "reference_dataset_id": "%s", "method": "linear",
+                  "parameters": {"weight": 0.5}, "evaluation": {"max_windows": 4},
+                  "cka": {"representation": "mlp", "pooling": "token", "mean_over_layers": true}}}"""
+                .formatted(runA, runB, mixed, reference));
+        JsonNode linearRows = linear.path("result").path("rows");
+        assertThat(linearRows).hasSize(4);
+        assertThat(linear.path("result").path("method").asText()).isEqualTo("linear");
+        assertThat(linear.path("result").path("windows").asInt()).isLessThanOrEqualTo(4);
+        assertThat(linearRows.get(0).has("best_alpha")).isFalse();
+        // At step 0 both experts are the base, so their average is the base.
+        assertThat(linearRows.get(0).path("merge_loss").asDouble())
+                .isCloseTo(linearRows.get(0).path("expert_a_loss").asDouble(), within(1e-5));
+        HttpResponse<String> routers = postJson("/jobs", """
+                {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
+                  "adaptation_dataset_id": "%s", "reference_dataset_id": "%s", "method": "layer_routing"}}"""
+                .formatted(runA, runB, mixed, reference));
+        assertThat(routers.statusCode()).isEqualTo(422);
+        assertThat(routers.body()).contains("spec.method").contains("fit routers in a merge job");
 
         HttpResponse<String> notRuns = postJson("/jobs", """
                 {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
