@@ -149,9 +149,12 @@ public class CheckpointCatalog {
         return repository.findByProducingJobIdOrderByStep(jobId);
     }
 
-    /** Marks {@code best} as the best of the checkpoints {@code jobId} produced, and no other. */
-    @Transactional
-    public void markBest(UUID jobId, UUID best) {
-        jdbc.update("update checkpoint set best = (id = ?) where producing_job_id = ?", best, jobId);
+    /**
+     * Marks {@code best} as the best of the checkpoints the job produced whose names start with {@code prefix} (one
+     * training run's: a job may train several), and unmarks the run's others.
+     */
+    public void markBest(UUID jobId, String prefix, UUID best) {
+        jdbc.update("update checkpoint set best = (id = ?) where producing_job_id = ? and starts_with(name, ?)", best,
+                jobId, prefix);
     }
 }

@@ -54,6 +54,11 @@ public final class StepLoop implements AutoCloseable {
          * run and propagates out of {@link #run}.
          */
         void afterStep(TrainingListener.Step step) throws IOException;
+
+        /** After each step's report: true ends the run there, before the plan's last step (early stopping). */
+        default boolean finished() {
+            return false;
+        }
     }
 
     private final String what;
@@ -128,6 +133,9 @@ public final class StepLoop implements AutoCloseable {
                 double averageStep = (now - runStart) / 1e9 / (step - firstStep);
                 listener.afterStep(new TrainingListener.Step(step, plan.steps(), tokens, loss, learningRate,
                         plan.tokensPerStep() / ((now - stepStart) / 1e9), averageStep * (plan.steps() - step)));
+                if (listener.finished()) {
+                    break;
+                }
             }
         } finally {
             // Outside a run the arrays need no gradients: no thread builds graphs on them by accident.

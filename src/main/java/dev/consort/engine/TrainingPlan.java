@@ -65,6 +65,12 @@ public record TrainingPlan(int steps, int batchSize, int context, double learnin
         return new Builder(steps);
     }
 
+    /** The same plan drawing its training windows (and nothing else) from another seed. */
+    public TrainingPlan withSeed(long other) {
+        return new TrainingPlan(steps, batchSize, context, learningRate, weightDecay, beta1, beta2, warmupSteps,
+                minLrRatio, gradClip, gradAccum, evalEvery, evalWindows, checkpointEvery, stateEvery, other, trainable);
+    }
+
     /** The defaults of {@link #builder(int)} for a run of {@code steps}. */
     public static TrainingPlan defaults(int steps) {
         return builder(steps).build();

@@ -2,6 +2,7 @@ package dev.consort.evaluation;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -20,6 +21,45 @@ public record ResultRow(Map<String, Object> identity, UUID datasetId, Split spli
     public ResultRow {
         identity = Collections.unmodifiableMap(new LinkedHashMap<>(identity));
         trailing = Collections.unmodifiableMap(new LinkedHashMap<>(trailing));
+    }
+
+    /**
+     * The same model made several times (router fittings or baselines with seeds seed, seed + 1, ...), as one row
+     * per dataset: each window's loss averaged over the runs, so that paired comparisons see the mean model, and
+     * {@code seeds: {n, mean, sd, losses}} for the spread between runs. {@code runs} are one row per run, all of
+     * one dataset and the same windows; the first run's identity and trailing fields are kept.
+     */
+    public static ResultRow acrossSeeds(List<ResultRow> runs) {
+        ResultRow first = runs.get(0);
+        if (runs.size() == 1) {
+            return first;
+        }
+        double[] windows = new double[first.result().windowLosses().length];
+        double[] losses = new double[runs.size()];
+        for (int r = 0; r < runs.size(); r++) {
+            double[] own = runs.get(r).result().windowLosses();
+            for (int w = 0; w < windows.length; w++) {
+                windows[w] += own[w] / runs.size();
+            }
+            losses[r] = runs.get(r).loss();
+        }
+        double mean = 0;
+        for (double loss : losses) {
+            mean += loss / losses.length;
+        }
+        double squares = 0;
+        for (double loss : losses) {
+            squares += (loss - mean) * (loss - mean);
+        }
+        Map<String, Object> seeds = new LinkedHashMap<>();
+        seeds.put("n", runs.size());
+        seeds.put("mean", mean);
+        seeds.put("sd", Math.sqrt(squares / (runs.size() - 1)));
+        seeds.put("losses", java.util.Arrays.stream(losses).boxed().toList());
+        Map<String, Object> trailing = new LinkedHashMap<>(first.trailing());
+        trailing.put("seeds", seeds);
+        return new ResultRow(first.identity(), first.datasetId(), first.split(), first.context(),
+                new Evaluator.Result(mean, first.result().tokens(), first.result().windows(), windows), trailing);
     }
 
     /** The identity field {@code name} (e.g. {@code method}), or null. */

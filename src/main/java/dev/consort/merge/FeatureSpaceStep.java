@@ -23,6 +23,7 @@ import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSequence;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationTable;
+import dev.consort.evaluation.ResultRow;
 import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.JobContext;
 import dev.consort.job.JobFailedException;
@@ -74,26 +75,50 @@ class FeatureSpaceStep {
                 experts.add(load(loaded, expert, device));
             }
             RoutingSpec spec = MergePlanner.routing(plan, method);
-            RoutedModel routed = RoutedModel.create(spec, base, experts);
-            try {
-                routed = spec.method().adapt(routed, adaptation(job, plan, method, routed), output);
-            } catch (IllegalArgumentException e) {
-                routed.close();
-                throw new JobFailedException("invalid_router_training", e.getMessage());
-            } catch (Exception | Error e) {
-                routed.close();
-                throw e;
+            // Learned routers are fitted once per seed (initialisation and windows); what nothing trains, once.
+            int seeds = spec.router() != null ? plan.routerSeeds() : 1;
+            List<List<ResultRow>> runs = new ArrayList<>();
+            List<UUID> stored = new ArrayList<>();
+            List<Object> fits = new ArrayList<>();
+            for (int s = 0; s < seeds; s++) {
+                Map<String, Object> summary = seeds == 1 ? output : new LinkedHashMap<>();
+                RoutingSpec seeded = spec.withSeed(spec.seed() + s);
+                try (RoutedModel adapted = adapt(job, plan, method, seeded, s, base, experts, summary)) {
+                    UUID id = store(job, plan, method, seeds == 1 ? "" : "-seed-" + s, adapted);
+                    stored.add(id);
+                    runs.add(table.rows(job, plan.evaluation(), scored(adapted), MergeJobHandler.identity(method),
+                            MergeJobHandler.output("routed_model", id)));
+                }
+                fits.add(summary.get("router_fit"));
             }
-            try (RoutedModel adapted = routed) {
-                UUID stored = store(job, plan, method, adapted);
-                output.put("routed_model_id", stored);
-                results.addAll(table.rows(job, plan.evaluation(), scored(adapted), MergeJobHandler.identity(method),
-                        MergeJobHandler.output("routed_model", stored)));
+            output.put("routed_model_id", stored.get(0));
+            if (seeds > 1) {
+                output.put("routed_model_ids", stored);
+                output.put("router_fits", fits);
+            }
+            for (int d = 0; d < runs.get(0).size(); d++) {
+                int dataset = d;
+                results.addAll(List.of(ResultRow.acrossSeeds(runs.stream().map(run -> run.get(dataset)).toList())));
             }
         } finally {
             loaded.forEach(Gpt2Model::close);
         }
         return output;
+    }
+
+    /** A routed model of {@code spec} adapted by its method, router windows drawn from the plan's seed + {@code run}. */
+    private RoutedModel adapt(JobContext job, MergePlan plan, MergePlan.Method method, RoutingSpec spec, int run,
+            Gpt2Model base, List<Gpt2Model> experts, Map<String, Object> summary) throws Exception {
+        RoutedModel routed = RoutedModel.create(spec, base, experts);
+        try {
+            return spec.method().adapt(routed, adaptation(job, plan, method, routed, run), summary);
+        } catch (IllegalArgumentException e) {
+            routed.close();
+            throw new JobFailedException("invalid_router_training", e.getMessage());
+        } catch (Exception | Error e) {
+            routed.close();
+            throw e;
+        }
     }
 
     private Gpt2Model load(List<Gpt2Model> loaded, UUID checkpoint, Device device) throws Exception {
@@ -117,13 +142,13 @@ class FeatureSpaceStep {
     }
 
     /** The adaptation data and this job's reporting, as the method's adaptation sees them. */
-    private Adaptation adaptation(JobContext job, MergePlan plan, MergePlan.Method method, RoutedModel routed)
+    private Adaptation adaptation(JobContext job, MergePlan plan, MergePlan.Method method, RoutedModel routed, int run)
             throws IOException {
         UUID dataset = plan.adaptationDatasetId();
         TokenSequence train = dataset == null ? null : datasets.sequence(dataset, Split.TRAIN);
         TokenSequence validation = dataset == null ? null : datasets.sequence(dataset, Split.VALIDATION);
         int nPositions = routed.shared().config().nPositions();
-        String series = method.displayName() + "/";
+        String series = method.displayName() + (run == 0 ? "" : "/seed-" + run) + "/";
         return new Adaptation() {
             @Override
             public TokenSequence train() {
@@ -152,7 +177,12 @@ class FeatureSpaceStep {
 
             @Override
             public TrainingPlan routerPlan() {
-                return plan.routerTraining();
+                return plan.routerTraining().withSeed(plan.routerTraining().seed() + run);
+            }
+
+            @Override
+            public int routerPatience() {
+                return plan.routerPatience();
             }
 
             @Override
@@ -168,8 +198,9 @@ class FeatureSpaceStep {
     }
 
     /** Stores the routed model under the job (replacing an earlier attempt's of the same name). */
-    private UUID store(JobContext job, MergePlan plan, MergePlan.Method method, RoutedModel routed) throws IOException {
-        String name = method.displayName() + "-" + TimeOrderedIds.shortForm(job.jobId());
+    private UUID store(JobContext job, MergePlan plan, MergePlan.Method method, String run, RoutedModel routed)
+            throws IOException {
+        String name = method.displayName() + run + "-" + TimeOrderedIds.shortForm(job.jobId());
         List<String> expertIds = plan.expertIds().stream().map(UUID::toString).toList();
         String baseId = plan.baseCheckpointId() == null ? null : plan.baseCheckpointId().toString();
         String description = new String(routed.describe(baseId, expertIds).toJson(), StandardCharsets.UTF_8);

@@ -1,6 +1,7 @@
 package dev.consort.merge;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import dev.consort.database.TimeOrderedIds;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationTable;
+import dev.consort.evaluation.ResultRow;
 import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.JobContext;
 import dev.consort.training.TrainingJobRunner;
@@ -22,7 +24,8 @@ import dev.consort.training.TrainingJobRunner;
 /**
  * The paper's Table 1 baseline in a merge job: the shared model (the base, else the first expert) fine-tuned
  * directly on the adaptation data by the training engine, its loss curves under {@code baseline/}, and its best
- * checkpoint evaluated into the results table beside the merges.
+ * checkpoint evaluated into the results table beside the merges. With seeds, it is trained once per training
+ * seed and its row is the mean of the runs (see {@link ResultRow#acrossSeeds}).
  */
 @Component
 class FinetuneBaselineStep {
@@ -38,29 +41,56 @@ class FinetuneBaselineStep {
     }
 
     /** Trains and evaluates; returns the output entry of the job's result. */
-    Map<String, Object> run(JobContext job, MergePlan plan, Device device, ResultsTable results)
-            throws Exception {
+    Map<String, Object> run(JobContext job, MergePlan plan, Device device, ResultsTable results) throws Exception {
         TrainingPlan trainingPlan = plan.baseline().training();
-        UUID start = plan.sharedCheckpointId();
-        Checkpoint checkpoint = models.checkpoint(start);
-        Map<String, Object> trained;
-        try (Gpt2Model model = models.load(start, device)) {
-            trained = training.run(job, new TrainingJobRunner.Run(model, checkpoint.configJson().getBytes(
-                    StandardCharsets.UTF_8), trainingPlan, plan.adaptationDatasetId(), start,
-                    "baseline-" + TimeOrderedIds.shortForm(job.jobId()), "baseline/"));
-        }
-        Object best = trained.get("best_checkpoint_id");
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> saved = (List<Map<String, Object>>) trained.get("checkpoints");
-        UUID finetuned = best != null ? (UUID) best : (UUID) saved.get(saved.size() - 1).get("checkpoint_id");
+        int seeds = plan.baseline().seeds();
         Map<String, Object> parameters = new LinkedHashMap<>();
         parameters.put("trainable", trainingPlan.trainable().name().toLowerCase());
         parameters.put("learning_rate", trainingPlan.learningRate());
         parameters.put("steps", trainingPlan.steps());
-        results.addAll(table.checkpoint(job, plan.evaluation(), finetuned, device,
-                MergeJobHandler.identity("finetune_baseline", "finetune baseline", parameters),
-                MergeJobHandler.output("checkpoint", finetuned)));
-        return Map.of("label", "finetune baseline", "method", "finetune_baseline", "kind", "checkpoint",
-                "checkpoint_id", finetuned);
+        List<List<ResultRow>> runs = new ArrayList<>();
+        List<UUID> finetuned = new ArrayList<>();
+        for (int s = 0; s < seeds; s++) {
+            String run = seeds == 1 ? "" : "seed-" + s;
+            UUID checkpoint = train(job, plan, trainingPlan.withSeed(trainingPlan.seed() + s), run, seeds == 1, device);
+            finetuned.add(checkpoint);
+            runs.add(table.checkpoint(job, plan.evaluation(), checkpoint, device,
+                    MergeJobHandler.identity("finetune_baseline", "finetune baseline", parameters),
+                    MergeJobHandler.output("checkpoint", checkpoint)));
+        }
+        for (int d = 0; d < runs.get(0).size(); d++) {
+            int dataset = d;
+            results.addAll(List.of(ResultRow.acrossSeeds(runs.stream().map(rows -> rows.get(dataset)).toList())));
+        }
+        Map<String, Object> output = new LinkedHashMap<>();
+        output.put("label", "finetune baseline");
+        output.put("method", "finetune_baseline");
+        output.put("kind", "checkpoint");
+        output.put("checkpoint_id", finetuned.get(0));
+        if (seeds > 1) {
+            output.put("checkpoint_ids", finetuned);
+        }
+        return output;
+    }
+
+    /**
+     * One training run of the baseline; returns its best checkpoint (by validation loss), or its last. A single
+     * run resumes from the job's saved state after a lost worker; several share that one state, so they do not.
+     */
+    private UUID train(JobContext job, MergePlan plan, TrainingPlan trainingPlan, String run, boolean resumable,
+            Device device) throws Exception {
+        UUID start = plan.sharedCheckpointId();
+        Checkpoint checkpoint = models.checkpoint(start);
+        String name = "baseline-" + (run.isEmpty() ? "" : run + "-") + TimeOrderedIds.shortForm(job.jobId());
+        Map<String, Object> trained;
+        try (Gpt2Model model = models.load(start, device)) {
+            trained = training.run(job, new TrainingJobRunner.Run(model, checkpoint.configJson().getBytes(
+                    StandardCharsets.UTF_8), trainingPlan, plan.adaptationDatasetId(), start, name,
+                    "baseline/" + (run.isEmpty() ? "" : run + "/"), resumable));
+        }
+        Object best = trained.get("best_checkpoint_id");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> saved = (List<Map<String, Object>>) trained.get("checkpoints");
+        return best != null ? (UUID) best : (UUID) saved.get(saved.size() - 1).get("checkpoint_id");
     }
 }

@@ -17,6 +17,8 @@ import dev.consort.evaluation.EvaluationPlan;
  *                         first expert's)
  * @param methods          the methods in the order of the results table
  * @param routerTraining   how routers are fitted, resolved for the shared model's n_positions
+ * @param routerPatience   validations without improvement that stop router fitting; 0 to run every step
+ * @param routerSeeds      how many times each router method is fitted, seeds seed, seed + 1, ...
  * @param baseline         the fine-tuning baseline, or null for none
  * @param seed             seed of sampling methods and router initialisation
  */
@@ -27,6 +29,8 @@ public record MergePlan(
         List<Method> methods,
         EvaluationPlan evaluation,
         @JsonProperty("router_training") TrainingPlan routerTraining,
+        @JsonProperty("router_patience") int routerPatience,
+        @JsonProperty("router_seeds") int routerSeeds,
         Baseline baseline,
         long seed) {
 
@@ -56,8 +60,11 @@ public record MergePlan(
         }
     }
 
-    /** The direct fine-tuning baseline: the shared model trained on the adaptation data by {@code training}. */
-    public record Baseline(TrainingPlan training) {}
+    /**
+     * The direct fine-tuning baseline: the shared model trained on the adaptation data by {@code training},
+     * {@code seeds} times (training seeds {@code training.seed()}, + 1, ...).
+     */
+    public record Baseline(TrainingPlan training, int seeds) {}
 
     /** The checkpoint whose non-MLP weights every output shares: the base, else the first expert. */
     public UUID sharedCheckpointId() {

@@ -15,6 +15,7 @@ import org.springframework.stereotype.Component;
 
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2FormatException;
@@ -53,10 +54,12 @@ public class MergePlanner {
 
     private final CheckpointModels models;
     private final MergeInputs inputs;
+    private final DatasetTokens datasets;
 
-    MergePlanner(CheckpointModels models, MergeInputs inputs) {
+    MergePlanner(CheckpointModels models, MergeInputs inputs, DatasetTokens datasets) {
         this.models = models;
         this.inputs = inputs;
+        this.datasets = datasets;
     }
 
     /** The plan of a JSON merge spec whose fields and references already passed. */
@@ -90,8 +93,15 @@ public class MergePlanner {
             problems.forEach(p -> errors.add(specField(prefix, p)));
             methods.add(method);
         }
+        MergeSpec.RouterTraining router = spec.routerTraining() != null ? spec.routerTraining()
+                : new MergeSpec.RouterTraining(null, null, null, null, null, null, null, null, null);
+        if (router.steps() != null && router.epochs() != null) {
+            errors.add(new FieldError("router_training.epochs", "give steps or epochs, not both"));
+        }
         MergePlan plan = new MergePlan(spec.baseCheckpointId(), spec.expertIds(), spec.adaptationDatasetId(), methods,
-                evaluation(spec), routerTraining(spec.routerTraining(), shared.nPositions(), seed),
+                evaluation(spec), routerTraining(router, routerSteps(router, spec.adaptationDatasetId(),
+                        shared.nPositions()), shared.nPositions(), seed),
+                router.patience() == null ? 0 : router.patience(), router.seeds() == null ? 1 : router.seeds(),
                 baseline(spec.baseline(), shared.nPositions()), seed);
         if (plan.evaluation().context() != null && plan.evaluation().context() > shared.nPositions()) {
             errors.add(new FieldError("evaluation.context", "exceeds n_positions (" + shared.nPositions() + ")"));
@@ -175,9 +185,12 @@ public class MergePlanner {
         UUID originBase = weightMethod.baseModelRole() == BaseModelRole.ORIGIN ? base : null;
         Checkpoint shared = models.checkpoint(originBase != null ? originBase : experts.get(0));
         long seedValue = seed == null ? 0 : seed;
+        MergeSpec.RouterTraining noRouters = new MergeSpec.RouterTraining(null, null, null, null, null, null, null,
+                null, null);
         MergePlan plan = new MergePlan(originBase, experts, null, List.of(method),
                 new EvaluationPlan(evalDatasetIds, null, null, JobDefaults.MERGE_EVAL_WINDOWS, JobDefaults.BATCH_SIZE),
-                routerTraining(null, shared.nPositions(), seedValue), null, seedValue);
+                routerTraining(noRouters, JobDefaults.ROUTER_STEPS, shared.nPositions(), seedValue), 0, 1, null,
+                seedValue);
         List<MergeProblem> problems = new ArrayList<>();
         try {
             // The config itself, so that problems name its fields; then as the worker will see it.
@@ -335,14 +348,25 @@ public class MergePlanner {
     }
 
     /** Router fitting's settings over {@link RouterFitting#plan}'s defaults, seeded by the job. */
-    private static TrainingPlan routerTraining(MergeSpec.RouterTraining settings, int nPositions, long seed) {
-        MergeSpec.RouterTraining given = settings != null ? settings
-                : new MergeSpec.RouterTraining(null, null, null, null, null, null);
-        int steps = given.steps() != null ? given.steps() : JobDefaults.ROUTER_STEPS;
+    private static TrainingPlan routerTraining(MergeSpec.RouterTraining given, int steps, int nPositions, long seed) {
         TrainingSettings training = new TrainingSettings(steps, given.batchSize(), given.context(),
                 given.learningRate(), null, null, null, null, null, null, null, given.evalEvery(), given.evalWindows(),
                 null, null, seed);
         return TrainingPlans.resolve(training, nPositions, RouterFitting.plan(steps));
+    }
+
+    /**
+     * The steps router fitting runs: as asked, or {@code epochs} passes over the adaptation data's training windows
+     * (its training tokens over the context, per batch), or the default.
+     */
+    private int routerSteps(MergeSpec.RouterTraining router, UUID adaptation, int nPositions) {
+        if (router.steps() != null || router.epochs() == null || adaptation == null) {
+            return router.steps() != null ? router.steps() : JobDefaults.ROUTER_STEPS;
+        }
+        int context = router.context() != null ? router.context() : JobDefaults.context(nPositions);
+        int batch = router.batchSize() != null ? router.batchSize() : JobDefaults.BATCH_SIZE;
+        long windows = Math.max(1, (datasets.describe(adaptation, Split.TRAIN).tokens() - 1) / context);
+        return (int) Math.max(1, Math.min(1_000_000, Math.ceil(router.epochs() * windows / batch)));
     }
 
     /**
@@ -357,7 +381,7 @@ public class MergePlanner {
         TrainingPlan.Trainable trainable = "all".equals(finetune.trainable())
                 ? TrainingPlan.Trainable.ALL : TrainingPlan.Trainable.MLP;
         return new MergePlan.Baseline(TrainingPlans.resolve(finetune.training(), nPositions, BASELINE_LEARNING_RATE,
-                trainable));
+                trainable), finetune.seeds() == null ? 1 : finetune.seeds());
     }
 
     /**

@@ -77,9 +77,18 @@ public record MergeSpec(
             @JsonProperty("max_windows") @Min(1) @Max(1_000_000) Integer maxWindows,
             @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize) {}
 
-    /** Router fitting (defaults: AdamW lr 5e-3, weight decay 0.1, cosine to 0.1×, clip 1.0, best validation step). */
+    /**
+     * Router fitting (defaults: 200 steps, AdamW lr 5e-3, weight decay 0.1, cosine to 0.1×, clip 1.0, best
+     * validation step kept). {@code epochs} sizes the budget to the data instead of {@code steps}: that many passes
+     * over the adaptation data's training windows. {@code patience} stops once that many validations in a row did
+     * not improve; {@code seeds} fits every router method that many times (seeds seed, seed + 1, ...) and reports
+     * the mean with its spread.
+     */
     public record RouterTraining(
             @Min(1) @Max(1_000_000) Integer steps,
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1000") Double epochs,
+            @Min(1) @Max(10_000) Integer patience,
+            @Min(1) @Max(10) Integer seeds,
             @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize,
             @Min(2) @Max(65536) Integer context,
             @JsonProperty("learning_rate") @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double learningRate,
@@ -89,10 +98,14 @@ public record MergeSpec(
     /** The direct fine-tuning baseline: the base (or first expert) trained on the adaptation data. */
     public record Baseline(@NotNull @Valid FinetuneBaseline finetune) {}
 
-    /** Defaults: the MLPs only, lr 8e-5 (the paper's baseline as its code runs it, {@code finetuning/exp1.sh}). */
+    /**
+     * Defaults: the MLPs only, lr 8e-5 (the paper's baseline as its code runs it, {@code finetuning/exp1.sh}), one
+     * run; {@code seeds} trains it that many times (training seeds seed, seed + 1, ...) and reports the mean.
+     */
     public record FinetuneBaseline(
             @Pattern(regexp = "mlp|all", message = "must be 'mlp' or 'all'") String trainable,
-            @NotNull @Valid TrainingSettings training) {}
+            @NotNull @Valid TrainingSettings training,
+            @Min(1) @Max(10) Integer seeds) {}
 
     /** The methods to run, whichever way they were given. */
     public List<MethodRequest> requests() {

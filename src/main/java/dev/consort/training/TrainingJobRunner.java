@@ -15,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
-import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointProvenance;
 import dev.consort.checkpoint.CheckpointUploadService;
@@ -79,13 +78,16 @@ public class TrainingJobRunner {
      *
      * @param seriesPrefix prepended to the loss series names ({@code train}, {@code validation}), for a
      *                     training run inside another job (e.g. {@code baseline/} in a merge job)
+     * @param resumable    whether the run saves and restores the job's training state; a job that trains several
+     *                     runs (a baseline with seeds) has one state for all, so its runs are not resumed but
+     *                     trained again after a lost worker
      */
     public record Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
-            String namePrefix, String seriesPrefix) {
+            String namePrefix, String seriesPrefix, boolean resumable) {
 
         public Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
                 String namePrefix) {
-            this(model, configJson, plan, datasetId, parentCheckpointId, namePrefix, "");
+            this(model, configJson, plan, datasetId, parentCheckpointId, namePrefix, "", true);
         }
     }
 
@@ -107,7 +109,9 @@ public class TrainingJobRunner {
             throw new JobFailedException("invalid_training_settings", e.getMessage());
         }
         try (trainer) {
-            restoreSavedState(job, trainer);
+            if (run.resumable()) {
+                restoreSavedState(job, trainer);
+            }
             Reporter reporter = new Reporter(job, run, trainer);
             trainer.run(reporter);
             return reporter.finish();
@@ -159,7 +163,8 @@ public class TrainingJobRunner {
             try {
                 job.checkCancelled();
             } catch (JobStoppedException stopped) {
-                if (stopped.reason() == JobStoppedException.Reason.SHUTDOWN && trainer.step() > savedStep) {
+                if (stopped.reason() == JobStoppedException.Reason.SHUTDOWN && run.resumable()
+                        && trainer.step() > savedStep) {
                     saveStateBeforeShutdown();
                 }
                 throw stopped;
@@ -222,8 +227,9 @@ public class TrainingJobRunner {
                     throw stopped;
                 }
             }
-            // A resumed job may reach a step whose checkpoint its earlier attempt already registered.
-            UUID registered = catalog.findProduced(job.jobId(), step).map(Checkpoint::id)
+            // A resumed job may reach a step whose checkpoint its earlier attempt already registered (by name: a job
+            // training several runs has a checkpoint of each at the same step).
+            UUID registered = catalog.findProducedNamed(job.jobId(), checkpointName(step))
                     .orElseGet(() -> register(step, model).id());
             job.event("checkpoint", "checkpoint saved at step " + step,
                     Map.of("checkpoint_id", registered, "step", step, "tokens", tokens));
@@ -235,7 +241,7 @@ public class TrainingJobRunner {
                 try {
                     model.save(file, DType.F32);
                     try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
-                        return checkpoints.register(run.configJson(), staged, run.namePrefix() + "-step-" + step,
+                        return checkpoints.register(run.configJson(), staged, checkpointName(step),
                                 new CheckpointProvenance(run.parentCheckpointId(), job.jobId(), (long) step, false));
                     }
                 } finally {
@@ -246,8 +252,15 @@ public class TrainingJobRunner {
             }
         }
 
+        private String checkpointName(int step) {
+            return run.namePrefix() + "-step-" + step;
+        }
+
         @Override
         public void onStateDue(int step, long tokens, Trainer trainer) throws IOException {
+            if (!run.resumable()) {
+                return;
+            }
             Path file = Files.createTempFile(scratch, "state-", ".bin");
             try {
                 trainer.saveState(file);
@@ -289,7 +302,7 @@ public class TrainingJobRunner {
                 }
             }
             if (best != null) {
-                catalog.markBest(job.jobId(), best);
+                catalog.markBest(job.jobId(), run.namePrefix() + "-step-", best);
             }
             for (Map<String, Object> entry : saved) {
                 entry.put("best", entry.get("checkpoint_id").equals(best));

@@ -335,6 +335,54 @@ class MergeJobTest extends ApiTest {
         assertThat(jdbc.queryForObject("select count(*) from job", Integer.class)).isEqualTo(before);
     }
 
+    /**
+     * Router budgets sized to the data (epochs of the adaptation set), stopped when validation stops improving,
+     * and repeated over seeds, as is the baseline: each such row is the mean of its runs, with their spread.
+     */
+    @Test
+    void routersAndTheBaselineRepeatOverSeedsWithBudgetsInEpochs() {
+        JsonNode job = run("""
+                {"type": "merge", "spec": {"base_checkpoint_id": "%s", "expert_ids": ["%s", "%s"],
+                  "adaptation_dataset_id": "%s", "eval_dataset_ids": ["%s"],
+                  "evaluation": {"split": "train", "context": 16, "max_windows": 8},
+                  "methods": [{"method": "layer_routing"}],
+                  "router_training": {"epochs": 1, "patience": 1, "seeds": 2, "batch_size": 4, "context": 16,
+                                      "eval_every": 1, "eval_windows": 4},
+                  "baseline": {"finetune": {"training": {"steps": 4, "batch_size": 4, "context": 16}, "seeds": 2}}}}"""
+                .formatted(base, expertA, expertB, mixed, textA));
+        long trainTokens = json(get("/datasets/" + mixed)).path("train").path("tokens").asLong();
+        int epochSteps = (int) Math.ceil((double) ((trainTokens - 1) / 16) / 4);
+        JsonNode plan = JSON.readTree(jdbc.queryForObject("select plan::text from job where id = ?::uuid", String.class,
+                job.path("id").asText()));
+        assertThat(plan.path("router_training").path("steps").asInt()).isEqualTo(epochSteps);
+
+        JsonNode routed = job.path("result").path("outputs").get(0);
+        assertThat(routed.path("routed_model_ids")).hasSize(2);
+        assertThat(routed.path("routed_model_ids").get(0).asText()).isNotEqualTo(routed.path("routed_model_ids").get(1).asText());
+        assertThat(routed.path("router_fits")).hasSize(2);
+        for (JsonNode fit : routed.path("router_fits")) {
+            // Patience 1: the fitting stops at the first validation that does not improve, or runs to the end.
+            assertThat(fit.path("steps").asInt()).isBetween(1, epochSteps);
+            assertThat(fit.path("stopped_early").asBoolean()).isEqualTo(fit.path("steps").asInt() < epochSteps);
+        }
+        JsonNode baseline = job.path("result").path("outputs").get(1);
+        assertThat(baseline.path("checkpoint_ids")).hasSize(2);
+        for (JsonNode row : job.path("result").path("rows")) {
+            if (!List.of("layer_routing", "finetune_baseline").contains(row.path("method").asText())) {
+                continue;
+            }
+            JsonNode seeds = row.path("seeds");
+            assertThat(seeds.path("n").asInt()).as(row.toString()).isEqualTo(2);
+            double mean = (seeds.path("losses").get(0).asDouble() + seeds.path("losses").get(1).asDouble()) / 2;
+            assertThat(row.path("loss").asDouble()).isCloseTo(mean, within(1e-9));
+            assertThat(seeds.path("sd").asDouble()).isCloseTo(Math.abs(seeds.path("losses").get(0).asDouble()
+                    - seeds.path("losses").get(1).asDouble()) / Math.sqrt(2), within(1e-9));
+        }
+        // Each baseline run marks its own best checkpoint.
+        assertThat(jdbc.queryForObject("select count(*) from checkpoint where producing_job_id = ?::uuid and best",
+                Integer.class, job.path("id").asText())).isEqualTo(2);
+    }
+
     /** The worker runs what was checked at submission: the plan stored with the job, every default resolved. */
     @Test
     void theValidatedPlanIsStoredWithTheJobAndTopKMayReachSpanTimesExperts() {

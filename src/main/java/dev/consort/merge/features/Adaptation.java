@@ -33,6 +33,11 @@ public interface Adaptation {
     /** How routers are fitted. */
     TrainingPlan routerPlan();
 
+    /** Validations without improvement that stop router fitting early; 0 to run the whole plan. */
+    default int routerPatience() {
+        return 0;
+    }
+
     /** Records a point of the loss curve {@code series} (e.g. {@code alpha}, {@code router_train}). */
     void loss(String series, long step, long tokens, double value);
 

@@ -37,8 +37,11 @@ public final class RouterFitting {
      * @param lastLoss           training loss of the last step
      * @param bestStep           the step whose routers were kept (0: the initial ones); -1 without validation
      * @param bestValidationLoss the validation loss of those routers; NaN without validation
+     * @param stoppedEarly       whether the fitting stopped before the plan's last step, its validation no longer
+     *                           improving
      */
-    public record Result(int steps, long tokens, double lastLoss, int bestStep, double bestValidationLoss) {}
+    public record Result(int steps, long tokens, double lastLoss, int bestStep, double bestValidationLoss,
+            boolean stoppedEarly) {}
 
     private RouterFitting() {}
 
@@ -63,6 +66,15 @@ public final class RouterFitting {
      */
     public static Result fit(RoutedModel routed, TrainingPlan plan, TokenSequence train, TokenSequence validation,
             RouterFitListener listener) throws InterruptedException {
+        return fit(routed, plan, train, validation, 0, listener);
+    }
+
+    /**
+     * As {@link #fit(RoutedModel, TrainingPlan, TokenSequence, TokenSequence, RouterFitListener)}, stopping once
+     * {@code patience} validations in a row did not improve on the best (0: run every step of the plan).
+     */
+    public static Result fit(RoutedModel routed, TrainingPlan plan, TokenSequence train, TokenSequence validation,
+            int patience, RouterFitListener listener) throws InterruptedException {
         Map<String, NDArray> parameters = routed.routerParameters();
         if (parameters.isEmpty()) {
             throw new IllegalArgumentException(routed.spec().method().name() + " has no routers to fit");
@@ -89,8 +101,13 @@ public final class RouterFitting {
                         best.validate(step.step(), step.tokens(), validation, plan, listener);
                     }
                 }
+
+                @Override
+                public boolean finished() {
+                    return patience > 0 && best.sinceBest >= patience;
+                }
             });
-            return new Result(plan.steps(), loop.tokens(), lastLoss[0], best.step, best.loss);
+            return new Result(loop.step(), loop.tokens(), lastLoss[0], best.step, best.loss, loop.step() < plan.steps());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
@@ -105,6 +122,8 @@ public final class RouterFitting {
         private Map<String, NDArray> copies;
         int step = -1;
         double loss = Double.NaN;
+        /** Validations since the best one. */
+        int sinceBest;
 
         BestRouters(RoutedModel routed) {
             this.routed = routed;
@@ -116,7 +135,10 @@ public final class RouterFitting {
             if (better) {
                 loss = result.loss();
                 step = atStep;
+                sinceBest = 0;
                 keep();
+            } else {
+                sinceBest++;
             }
             listener.onValidation(atStep, tokens, result, better);
         }

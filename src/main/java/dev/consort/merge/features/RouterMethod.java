@@ -111,7 +111,7 @@ abstract class RouterMethod implements FeatureMergeMethod {
     public RoutedModel adapt(RoutedModel routed, Adaptation data, Map<String, Object> summary)
             throws InterruptedException {
         RouterFitting.Result fit = RouterFitting.fit(routed, data.routerPlan(), data.train(), data.validation(),
-                new RouterFitListener() {
+                data.routerPatience(), new RouterFitListener() {
                     @Override
                     public void onStep(TrainingListener.Step step) {
                         data.loss("router_train", step.step(), step.tokens(), step.loss());
@@ -132,6 +132,7 @@ abstract class RouterMethod implements FeatureMergeMethod {
         outcome.put("best_step", fit.bestStep());
         outcome.put("best_validation_loss", fit.bestValidationLoss());
         outcome.put("last_train_loss", fit.lastLoss());
+        outcome.put("stopped_early", fit.stoppedEarly());
         summary.put("router_fit", outcome);
         return routed;
     }

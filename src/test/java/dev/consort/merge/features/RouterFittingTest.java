@@ -190,6 +190,27 @@ class RouterFittingTest {
         }
     }
 
+    /** Patience stops the fitting once validation stops improving; the best routers are kept all the same. */
+    @Test
+    void patienceStopsTheFittingWhenValidationStopsImproving() throws Exception {
+        // A learning rate far too high: the validation loss soon gets worse and the fitting must stop there.
+        TrainingPlan plan = RouterFitting.plan(200).batchSize(4).context(CONTEXT).evalEvery(1).evalWindows(8)
+                .learningRate(1.0).seed(2).build();
+        Recorder recorder = new Recorder();
+        try (RoutedModel routed = RoutedModel.create(RoutingSpec.layerRouting(RouterKind.LINEAR), base,
+                List.of(expertA, expertB))) {
+            RouterFitting.Result result = RouterFitting.fit(routed, plan, adaptation, adaptationValidation, 2, recorder);
+            assertThat(result.stoppedEarly()).isTrue();
+            assertThat(result.steps()).isLessThan(200).isEqualTo(recorder.steps.size());
+            // It stopped at the second validation in a row that did not improve on the best.
+            List<Boolean> best = recorder.best;
+            assertThat(best.subList(best.size() - 2, best.size())).containsExactly(false, false);
+            assertThat(best.subList(0, best.size() - 2)).doesNotContainSequence(false, false);
+            assertThat(routed.evaluate(adaptationValidation, CONTEXT, 8, 4).loss())
+                    .isCloseTo(result.bestValidationLoss(), within(1e-6));
+        }
+    }
+
     @Test
     void fittingChangesOnlyTheRoutersAndEveryModelTensorStaysBitIdentical() throws Exception {
         Map<String, float[]> before = weights(base, expertA, expertB);
