@@ -22,6 +22,13 @@ import io.swagger.v3.oas.models.media.Schema;
 @Configuration(proxyBeanMethods = false)
 class JobApiDocumentation {
 
+    /** A spec record's schema name: its {@code @Schema(name)}, else its simple name (a nested {@code Spec} needs one). */
+    private static String schemaName(Class<?> specType) {
+        io.swagger.v3.oas.annotations.media.Schema annotation =
+                specType.getAnnotation(io.swagger.v3.oas.annotations.media.Schema.class);
+        return annotation != null && !annotation.name().isEmpty() ? annotation.name() : specType.getSimpleName();
+    }
+
     @Bean
     OpenApiCustomizer jobTypesInTheContract(JobTypes types, JobPlotController plots) {
         return openApi -> {
@@ -37,7 +44,7 @@ class JobApiDocumentation {
                 Schema<Object> spec = new Schema<>();
                 spec.setDescription("Type-specific settings: the schema named after the job type");
                 spec.setOneOf(documented.stream()
-                        .map(h -> (Schema) new Schema<>().$ref("#/components/schemas/" + h.specType().getSimpleName()))
+                        .map(h -> (Schema) new Schema<>().$ref("#/components/schemas/" + schemaName(h.specType())))
                         .toList());
                 submission.getProperties().put("spec", spec);
                 @SuppressWarnings("unchecked")

@@ -215,6 +215,7 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
         result.put("method", plan.method().method());
         result.putAll(CriticalStep.find(steps, mergeLosses, plan.seed()));
         result.put("layer", plan.cka().meanOverLayers() ? null : plan.cka().layer());
+        result.put("cka", ckaSettings(plan.cka()));
         result.put("context", context);
         result.put("windows", mergeLosses[0].length);
         return result;
@@ -255,6 +256,17 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
             row.put("merge_window_losses", merge.result().windowLosses());
             return row;
         }
+    }
+
+    /** The CKA settings as a result shows them, so that a compatibility model can tell which sweeps compare. */
+    static Map<String, Object> ckaSettings(SweepPlan.Cka cka) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("representation", cka.residual() ? "residual" : "mlp");
+        settings.put("pooling", cka.mean() ? "mean" : "token");
+        settings.put("estimator", cka.estimator().specName());
+        settings.put("layer", cka.meanOverLayers() ? null : cka.layer());
+        settings.put("mean_over_layers", cka.meanOverLayers());
+        return settings;
     }
 
     private static Double finite(double value) {

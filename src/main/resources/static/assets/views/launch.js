@@ -11,6 +11,7 @@ const TYPES = {
   merge: 'Merge specialists with one or more methods and compare them on datasets',
   cka: 'Layer-by-layer CKA similarity of one or two models',
   sweep: 'Merge loss and CKA along two fine-tuning runs',
+  compatibility: 'Should two specialists be merged? CKA on a probe predicts the gain, from past sweeps',
 };
 
 /** A key that makes a repeated submit of the same form return the same job instead of a second one. */
@@ -59,6 +60,8 @@ function template(type, catalog, jobs) {
       return {finetune_job_a_id: finetunes[1]?.id || '<finetune job id>', finetune_job_b_id: finetunes[0]?.id
         || '<finetune job id>', adaptation_dataset_id: dataset, reference_dataset_id: datasets[1]?.id || dataset};
     }
+    case 'compatibility':
+      return {expert_ids: experts, probe_dataset_id: dataset, merge_method: 'activation_interpolation', windows: 16};
     default:
       return {};
   }

@@ -105,6 +105,29 @@ class SweepJobTest extends ApiTest {
         assertThat(get("/jobs/" + sweep.path("id").asText() + "/plots/cka-vs-step?format=svg").body())
                 .contains("CKA between the specialists").contains("adaptation data").contains("reference data");
 
+        // What the sweep realised teaches the compatibility model (its steps but step 0, CKA as the paper measures it).
+        JsonNode model = json(get("/compatibility/model"));
+        assertThat(model.path("observations").asInt()).isGreaterThanOrEqualTo(3);
+        assertThat(model.path("sweeps").asInt()).isGreaterThanOrEqualTo(1);
+        JsonNode last = rows.get(rows.size() - 1);
+        JsonNode compatibility = run("""
+                {"type": "compatibility", "spec": {"expert_ids": ["%s", "%s"], "probe_dataset_id": "%s", "windows": 4}}"""
+                .formatted(last.path("checkpoint_a_id").asText(), last.path("checkpoint_b_id").asText(), mixed));
+        JsonNode prediction = compatibility.path("result");
+        assertThat(prediction.path("cka").asDouble()).isBetween(-1e-9, 1 + 1e-9);
+        JsonNode gain = prediction.path("predicted_gain");
+        assertThat(gain.path("ci95_low").asDouble()).isLessThanOrEqualTo(gain.path("gain").asDouble());
+        assertThat(gain.path("ci95_high").asDouble()).isGreaterThanOrEqualTo(gain.path("gain").asDouble());
+        assertThat(prediction.path("recommendation").asText()).isIn("merge", "fine-tune instead", "measure");
+        assertThat(prediction.path("recommendation").asText()).isEqualTo(gain.path("ci95_low").asDouble() > 0 ? "merge"
+                : gain.path("ci95_high").asDouble() < 0 ? "fine-tune instead" : "measure");
+        // No sweep merged with ties: there is nothing to predict its gain from.
+        HttpResponse<String> untaught = postJson("/jobs", """
+                {"type": "compatibility", "spec": {"expert_ids": ["%s", "%s"], "probe_dataset_id": "%s", "merge_method": "ties"}}"""
+                .formatted(last.path("checkpoint_a_id").asText(), last.path("checkpoint_b_id").asText(), mixed));
+        assertThat(untaught.statusCode()).isEqualTo(422);
+        assertThat(untaught.body()).contains("spec.merge_method").contains("run a sweep");
+
         // Until when can weights still be averaged? Any weight-space method along the same steps.
         JsonNode linear = run("""
                 {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
