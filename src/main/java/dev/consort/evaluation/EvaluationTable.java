@@ -83,6 +83,11 @@ public class EvaluationTable {
         return rows;
     }
 
+    /** The tokens of {@code dataset} the plan scores (its split), or null for an empty split. */
+    public TokenSequence tokens(EvaluationPlan plan, UUID dataset) throws IOException {
+        return datasets.sequence(dataset, splitOf(plan, dataset));
+    }
+
     /** The split the plan asks for, or validation when the dataset has one and train otherwise. */
     private Split splitOf(EvaluationPlan plan, UUID dataset) {
         if (plan.split() != null) {

@@ -28,6 +28,7 @@ import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.JobContext;
 import dev.consort.job.JobFailedException;
 import dev.consort.merge.features.Adaptation;
+import dev.consort.merge.features.ExpertMlp;
 import dev.consort.merge.features.RoutedModel;
 import dev.consort.merge.features.RoutingSpec;
 import dev.consort.storage.BlobStore;
@@ -84,6 +85,9 @@ class FeatureSpaceStep {
                 Map<String, Object> summary = seeds == 1 ? output : new LinkedHashMap<>();
                 RoutingSpec seeded = spec.withSeed(spec.seed() + s);
                 try (RoutedModel adapted = adapt(job, plan, method, seeded, s, base, experts, summary)) {
+                    if (s == 0) {
+                        output.put("router_weights", routerWeights(plan, adapted));
+                    }
                     UUID id = store(job, plan, method, seeds == 1 ? "" : "-seed-" + s, adapted);
                     stored.add(id);
                     runs.add(table.rows(job, plan.evaluation(), scored(adapted), MergeJobHandler.identity(method),
@@ -104,6 +108,34 @@ class FeatureSpaceStep {
             loaded.forEach(Gpt2Model::close);
         }
         return output;
+    }
+
+    /**
+     * Router statistics: each layer's mean weight on each of its experts over the first eval dataset's windows
+     * (experts named by model, and by their offset in the window for multi-layer routing).
+     */
+    private Map<String, Object> routerWeights(MergePlan plan, RoutedModel routed) throws IOException {
+        UUID dataset = plan.evaluation().datasetIds().get(0);
+        TokenSequence tokens = table.tokens(plan.evaluation(), dataset);
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("dataset_id", dataset);
+        if (tokens == null) {
+            return weights;
+        }
+        int context = plan.evaluation().contextFor(tokens, routed.shared().config().nPositions());
+        if (Evaluator.windowCount(tokens.length(), context, 1) == 0) {
+            return weights;
+        }
+        List<String> experts = new ArrayList<>();
+        int span = routed.spec().span();
+        for (ExpertMlp expert : routed.expertsAt(0)) {
+            String model = expert.member() < plan.expertIds().size() ? "expert " + expert.member() : "base";
+            experts.add(span > 1 ? model + " @+" + expert.layer() : model);
+        }
+        weights.put("experts", experts);
+        weights.put("layers", routed.routingWeights(tokens, context, plan.evaluation().maxWindows(),
+                plan.evaluation().batchSize()));
+        return weights;
     }
 
     /** A routed model of {@code spec} adapted by its method, router windows drawn from the plan's seed + {@code run}. */

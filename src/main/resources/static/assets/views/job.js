@@ -227,6 +227,12 @@ async function showOutcome(container, job, catalog, signal) {
       {id: 'cka-heatmap', path: `jobs/${job.id}/cka?format=png`, alt: 'CKA similarity between layers'}],
     signal, ckaSummary(result)));
   }
+  if (job.type === 'merge' && (result.outputs || []).some((o) => o.router_weights && o.router_weights.layers)) {
+    parts.push(imageSection('router-heading', 'Router weights', [
+      {id: 'router-weights-plot', path: `jobs/${job.id}/plots/router-weights?format=png`,
+        alt: 'Mean expert weight per layer of every routed model'}], signal,
+    h('p', {class: 'note'}, 'Each layer\'s mean weight on each expert over the first evaluation dataset.')));
+  }
   if (job.type === 'sweep') {
     parts.push(imageSection('sweep-heading', 'Sweep plots', [
       {id: 'sweep-step-plot', path: `jobs/${job.id}/plots/merge-loss-vs-step?format=png`,

@@ -165,6 +165,30 @@ class MergeJobTest extends ApiTest {
         assertThat(interpolation.path("alpha_curve")).hasSize(11);
         JsonNode routing = outputs.get(9);
         assertThat(routing.path("router_fit").path("steps").asInt()).isEqualTo(20);
+        // Router statistics for every routed model: a row per layer, a weight per expert, each row summing to 1.
+        for (JsonNode output : outputs) {
+            if (!output.path("kind").asText().equals("routed_model")) {
+                continue;
+            }
+            JsonNode weights = output.path("router_weights");
+            int experts = switch (output.path("label").asText()) {
+                case "layer routing + base" -> 3;
+                case "multi_layer_routing" -> 4;
+                default -> 2;
+            };
+            assertThat(weights.path("experts")).as(output.toString()).hasSize(experts);
+            assertThat(weights.path("layers")).hasSize(2);
+            for (JsonNode layer : weights.path("layers")) {
+                double sum = 0;
+                for (JsonNode weight : layer) {
+                    sum += weight.asDouble();
+                }
+                assertThat(sum).isCloseTo(1, within(1e-5));
+            }
+        }
+        HttpResponse<byte[]> heatmap = getBytes("/jobs/" + id + "/plots/router-weights");
+        assertThat(heatmap.statusCode()).isEqualTo(200);
+        assertThat(heatmap.headers().firstValue("Content-Type")).hasValue("image/png");
 
         String merged = outputs.get(0).path("checkpoint_id").asText();
         JsonNode checkpoint = json(get("/checkpoints/" + merged));
@@ -240,6 +264,8 @@ class MergeJobTest extends ApiTest {
                     ? linear : new HashMap<String, Double>()).put(row.path("dataset_id").asText(), row.path("loss").asDouble());
         }
         assertThat(linear).isEqualTo(expert);
+        // No routed model, no router weights to draw.
+        assertThat(get("/jobs/" + job.path("id").asText() + "/plots/router-weights").statusCode()).isEqualTo(404);
     }
 
     @Test

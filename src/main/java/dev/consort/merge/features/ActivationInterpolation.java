@@ -155,13 +155,14 @@ final class ActivationInterpolation implements FeatureMergeMethod {
         }
 
         @Override
-        public Gpt2Model.MlpOverride newPass() {
+        public Gpt2Model.MlpOverride newPass(WeightObserver observer) {
             return (layer, residual, normed) -> {
                 // In memory PyTorch owns: DJL's Java-buffer operands may be freed while a graph still needs them.
                 NDArray weights;
                 try (NDArray values = normed.getManager().create(new float[] {alpha, 1 - alpha})) {
                     weights = values.duplicate();                                                   // [2]
                 }
+                observer.weights(layer, weights);
                 return Mixture.mix(expertsAt(layer), weights, normed);
             };
         }

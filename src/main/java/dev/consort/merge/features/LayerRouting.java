@@ -85,9 +85,10 @@ class LayerRouting extends RouterMethod {
         }
 
         @Override
-        public Gpt2Model.MlpOverride newPass() {
+        public Gpt2Model.MlpOverride newPass(WeightObserver observer) {
             return (layer, residual, normed) -> {
                 NDArray weights = routers.get(layer).weights(normed, topK);                            // [B, T, L·M]
+                observer.weights(layer, weights);
                 return Mixture.mix(expertsAt(layer), weights, normed);
             };
         }

@@ -19,11 +19,20 @@ public interface Mixture {
     /** The learned routers, in a fixed order (none for activation interpolation). */
     List<Router> routers();
 
+    /** Hears the mixing weights of each layer as a pass computes them. */
+    @FunctionalInterface
+    interface WeightObserver {
+        WeightObserver NONE = (layer, weights) -> {};
+
+        /** @param weights {@code [B, T, E]} (per token) or {@code [E]} (the same for every token), in the pass's scope */
+        void weights(int layer, NDArray weights);
+    }
+
     /**
      * An override for the shared model's forward passes, one pass after another in one thread (a pass may
-     * carry state from layer 0 to the later layers).
+     * carry state from layer 0 to the later layers), telling {@code observer} each layer's weights.
      */
-    Gpt2Model.MlpOverride newPass();
+    Gpt2Model.MlpOverride newPass(WeightObserver observer);
 
     /**
      * Σₑ weightsₑ · MLPₑ(normed), computed in a scope of its own: the experts' intermediates ({@code [B, T, I]}

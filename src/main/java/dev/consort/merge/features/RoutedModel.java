@@ -231,7 +231,41 @@ public final class RoutedModel implements AutoCloseable {
 
     /** An override for forward passes of {@link #shared()}, one pass after another in one thread. */
     public Gpt2Model.MlpOverride newPass() {
-        return mixture.newPass();
+        return mixture.newPass(Mixture.WeightObserver.NONE);
+    }
+
+    /**
+     * How much each layer leans on each of its experts: the mean mixing weight over every token of the
+     * deterministic windows of {@code tokens}, {@code [layer][expert]} in the order of {@link #expertsAt}. Each
+     * row sums to 1. For a fixed mixture (activation interpolation) it is the mixture itself.
+     */
+    public double[][] routingWeights(TokenSequence tokens, int context, int maxWindows, int batchSize) {
+        int layers = shared.config().nLayer();
+        double[][] sums = new double[layers][];
+        long[] counts = new long[layers];
+        Mixture.WeightObserver observer = (layer, weights) -> {
+            long experts = weights.getShape().get(weights.getShape().dimension() - 1);
+            // Sums in float64 over the tokens of this batch; a per-model vector counts once per pass.
+            float[] sum = weights.getShape().dimension() == 1 ? weights.toFloatArray()
+                    : weights.reshape(-1, experts).sum(new int[] {0}).toFloatArray();
+            long rows = weights.getShape().dimension() == 1 ? 1 : weights.size() / experts;
+            if (sums[layer] == null) {
+                sums[layer] = new double[(int) experts];
+            }
+            for (int e = 0; e < experts; e++) {
+                sums[layer][e] += sum[e];
+            }
+            counts[layer] += rows;
+        };
+        Evaluator.evaluate(shared, mixture.newPass(observer), tokens, context, maxWindows, batchSize);
+        double[][] means = new double[layers][];
+        for (int layer = 0; layer < layers; layer++) {
+            means[layer] = new double[sums[layer].length];
+            for (int e = 0; e < means[layer].length; e++) {
+                means[layer][e] = sums[layer][e] / counts[layer];
+            }
+        }
+        return means;
     }
 
     /** The hidden states after ln_f, {@code [B, T, C]}, belonging to {@code tokens}' manager (as Gpt2Model.forward). */

@@ -61,7 +61,7 @@ final class SingleRouter extends RouterMethod {
         }
 
         @Override
-        public Gpt2Model.MlpOverride newPass() {
+        public Gpt2Model.MlpOverride newPass(WeightObserver observer) {
             return new Gpt2Model.MlpOverride() {
                 /** Layer 0's weights of the current pass (every forward starts at layer 0 and replaces them). */
                 private NDArray weights;
@@ -71,6 +71,7 @@ final class SingleRouter extends RouterMethod {
                     if (layer == 0) {
                         weights = router.weights(normed, topK);                                        // [B, T, M]
                     }
+                    observer.weights(layer, weights);
                     return Mixture.mix(expertsAt(layer), weights, normed);
                 }
             };

@@ -254,6 +254,33 @@ class RoutedModelTest {
                 List.of(expertA))).hasMessageContaining("span 4 exceeds n_layer 3");
     }
 
+    /** Router statistics: each layer's mean weight per expert; a fixed interpolation's are its own α. */
+    @Test
+    void routingWeightsAreEachLayersMeanWeightPerExpert() {
+        TokenSequence tokens = TokenSequence.of(new java.util.SplittableRandom(3).ints(16 * 4 + 1, 0, 64).toArray());
+        try (RoutedModel interpolation = RoutedModel.create(RoutingSpec.activationInterpolation(0.3), base,
+                List.of(expertA, expertB));
+             RoutedModel routed = RoutedModel.create(RoutingSpec.multiLayerRouting(RouterKind.LINEAR, 2)
+                     .withIncludeBase(true).withTopK(1).withSeed(9), base, List.of(expertA, expertB))) {
+            for (double[] layer : interpolation.routingWeights(tokens, 16, 4, 2)) {
+                assertThat(layer[0]).isCloseTo(0.3, within(1e-6));
+                assertThat(layer[1]).isCloseTo(0.7, within(1e-6));
+            }
+            double[][] weights = routed.routingWeights(tokens, 16, 4, 2);
+            assertThat(weights).hasNumberOfRows(3);
+            for (double[] layer : weights) {
+                // Span 2 over three models: six experts per router, each token sent to one of them.
+                assertThat(layer).hasSize(6);
+                assertThat(java.util.Arrays.stream(layer).sum()).isCloseTo(1, within(1e-5));
+                for (double weight : layer) {
+                    assertThat(weight).isBetween(0.0, 1.0);
+                    // With top_k 1 every weight is a share of the 64 tokens.
+                    assertThat(weight * 64).isCloseTo(Math.rint(weight * 64), within(1e-3));
+                }
+            }
+        }
+    }
+
     @Test
     void routerParametersAreNamedAndShapedAsDocumented() {
         try (RoutedModel linear = RoutedModel.create(RoutingSpec.layerRouting(RouterKind.LINEAR), null,
