@@ -86,10 +86,19 @@ public final class StepLoop implements AutoCloseable {
      */
     public StepLoop(String what, Gpt2Model model, List<String> trained, Function<String, NDArray> arrays,
             NDManager owner, Forward forward, TrainingPlan plan, TokenSequence train, TokenSequence validation) {
-        Evaluator.checkFits(model, train, plan.context());
-        if (train.length() < plan.context() + 1L) {
-            throw new IllegalArgumentException(what + " needs at least " + (plan.context() + 1)
-                    + " tokens for context " + plan.context() + ", the sequence has " + train.length());
+        this(what, model, trained, arrays, owner, forward, plan, List.of(train), new double[] {1}, validation);
+    }
+
+    /** As the other constructor, drawing each row's window from one of {@code train} by {@code weights} (DataMix). */
+    public StepLoop(String what, Gpt2Model model, List<String> trained, Function<String, NDArray> arrays,
+            NDManager owner, Forward forward, TrainingPlan plan, List<TokenSequence> train, double[] weights,
+            TokenSequence validation) {
+        for (TokenSequence source : train) {
+            Evaluator.checkFits(model, source, plan.context());
+            if (source.length() < plan.context() + 1L) {
+                throw new IllegalArgumentException(what + " needs at least " + (plan.context() + 1)
+                        + " tokens for context " + plan.context() + ", the sequence has " + source.length());
+            }
         }
         if (validation != null) {
             Evaluator.checkFits(model, validation, plan.context());
@@ -105,7 +114,7 @@ public final class StepLoop implements AutoCloseable {
         this.arrays = arrays;
         this.forward = forward;
         this.optimizer = new AdamW(arrays, trained, owner, plan.beta1(), plan.beta2(), plan.weightDecay());
-        this.windows = new TrainingWindows(train, plan.seed());
+        this.windows = new TrainingWindows(train, weights, plan.seed());
     }
 
     /**

@@ -47,6 +47,12 @@ public final class Trainer implements AutoCloseable {
      *                                  vocabulary
      */
     public Trainer(Gpt2Model model, TrainingPlan plan, TokenSequence train, TokenSequence validation) {
+        this(model, plan, List.of(train), new double[] {1}, validation);
+    }
+
+    /** A trainer at step 0 whose windows come from a mixture of sequences, each by its weight (DataMix). */
+    public Trainer(Gpt2Model model, TrainingPlan plan, List<TokenSequence> train, double[] weights,
+            TokenSequence validation) {
         List<String> trainable = new ArrayList<>();
         for (String name : model.parameters().keySet()) {
             if (plan.trainable().includes(name)) {
@@ -57,7 +63,7 @@ public final class Trainer implements AutoCloseable {
         this.plan = plan;
         this.validation = validation;
         this.loop = new StepLoop("training", model, trainable, model::parameter, model.manager(), model::forward,
-                plan, train, validation);
+                plan, train, weights, validation);
     }
 
     /**

@@ -85,7 +85,7 @@ class FinetuneBaselineStep {
         Map<String, Object> trained;
         try (Gpt2Model model = models.load(start, device)) {
             trained = training.run(job, new TrainingJobRunner.Run(model, checkpoint.configJson().getBytes(
-                    StandardCharsets.UTF_8), trainingPlan, plan.adaptationDatasetId(), start, name,
+                    StandardCharsets.UTF_8), trainingPlan, TrainingJobRunner.TrainingData.of(plan.adaptationDatasetId()), start, name,
                     "baseline/" + (run.isEmpty() ? "" : run + "/"), resumable));
         }
         Object best = trained.get("best_checkpoint_id");

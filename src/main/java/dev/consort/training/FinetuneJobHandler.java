@@ -58,7 +58,7 @@ class FinetuneJobHandler implements JobHandler<FinetuneSpec, FinetuneSpec> {
         TrainingPlan plan = TrainingPlans.resolve(spec.training(), base.nPositions(), DEFAULT_LEARNING_RATE, trainable);
         try (Gpt2Model model = models.load(base.id(), Devices.parse(job.device()))) {
             return runner.run(job, new TrainingJobRunner.Run(model, base.configJson().getBytes(StandardCharsets.UTF_8),
-                    plan, spec.datasetId(), base.id(), "finetune-" + TimeOrderedIds.shortForm(job.jobId())));
+                    plan, spec.data(), base.id(), "finetune-" + TimeOrderedIds.shortForm(job.jobId())));
         }
     }
 }

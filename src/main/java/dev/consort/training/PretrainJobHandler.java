@@ -52,7 +52,8 @@ class PretrainJobHandler implements JobHandler<PretrainSpec, PretrainSpec> {
         TrainingPlan plan = TrainingPlans.resolve(spec.training(), config.nPositions(), DEFAULT_LEARNING_RATE,
                 TrainingPlan.Trainable.ALL);
         try (Gpt2Model model = Gpt2Model.randomInit(config, plan.seed(), Devices.parse(job.device()))) {
-            return runner.run(job, new TrainingJobRunner.Run(model, configJson, plan, spec.datasetId(), null,
+            return runner.run(job, new TrainingJobRunner.Run(model, configJson, plan,
+                    TrainingJobRunner.TrainingData.of(spec.datasetId()), null,
                     "pretrain-" + TimeOrderedIds.shortForm(job.jobId())));
         }
     }

@@ -82,21 +82,55 @@ public class TrainingJobRunner {
      *                     runs (a baseline with seeds) has one state for all, so its runs are not resumed but
      *                     trained again after a lost worker
      */
-    public record Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
+    public record Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, TrainingData data, UUID parentCheckpointId,
             String namePrefix, String seriesPrefix, boolean resumable) {
 
-        public Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, UUID datasetId, UUID parentCheckpointId,
+        public Run(Gpt2Model model, byte[] configJson, TrainingPlan plan, TrainingData data, UUID parentCheckpointId,
                 String namePrefix) {
-            this(model, configJson, plan, datasetId, parentCheckpointId, namePrefix, "", true);
+            this(model, configJson, plan, data, parentCheckpointId, namePrefix, "", true);
+        }
+    }
+
+    /**
+     * The datasets a run trains on: one, or a DataMix of several whose windows are drawn by weight (null weights:
+     * equal). Validation is on the datasets' validation splits, one after another.
+     */
+    public record TrainingData(List<UUID> datasetIds, List<Double> weights) {
+
+        public TrainingData {
+            datasetIds = List.copyOf(datasetIds);
+            weights = weights == null ? null : List.copyOf(weights);
+        }
+
+        public static TrainingData of(UUID datasetId) {
+            return new TrainingData(List.of(datasetId), null);
+        }
+
+        double[] weightArray() {
+            double[] array = new double[datasetIds.size()];
+            for (int i = 0; i < array.length; i++) {
+                array[i] = weights == null ? 1 : weights.get(i);
+            }
+            return array;
         }
     }
 
     public Map<String, Object> run(JobContext job, Run run) throws Exception {
-        TokenSequence train = datasets.sequence(run.datasetId(), Split.TRAIN);
-        TokenSequence validation = datasets.sequence(run.datasetId(), Split.VALIDATION);
-        if (train == null) {
-            throw new JobFailedException("dataset_too_small", "dataset " + run.datasetId() + " has no training tokens");
+        List<TokenSequence> train = new ArrayList<>();
+        List<TokenSequence> validations = new ArrayList<>();
+        for (UUID dataset : run.data().datasetIds()) {
+            TokenSequence tokens = datasets.sequence(dataset, Split.TRAIN);
+            if (tokens == null) {
+                throw new JobFailedException("dataset_too_small", "dataset " + dataset + " has no training tokens");
+            }
+            train.add(tokens);
+            TokenSequence held = datasets.sequence(dataset, Split.VALIDATION);
+            if (held != null) {
+                validations.add(held);
+            }
         }
+        TokenSequence validation = validations.size() == 1 && train.size() == 1 ? validations.get(0)
+                : validations.isEmpty() ? null : concatenated(validations, run.plan());
         if (validation != null && Evaluator.windowCount(validation.length(), run.plan().context(), 1) == 0) {
             job.event("warning", "validation split has fewer than context + 1 tokens; training without validation",
                     Map.of("validation_tokens", validation.length(), "context", run.plan().context()));
@@ -104,7 +138,7 @@ public class TrainingJobRunner {
         }
         Trainer trainer;
         try {
-            trainer = new Trainer(run.model(), run.plan(), train, validation);
+            trainer = new Trainer(run.model(), run.plan(), train, run.data().weightArray(), validation);
         } catch (IllegalArgumentException e) {
             throw new JobFailedException("invalid_training_settings", e.getMessage());
         }
@@ -116,6 +150,27 @@ public class TrainingJobRunner {
             trainer.run(reporter);
             return reporter.finish();
         }
+    }
+
+    /**
+     * A DataMix run's validation: the first windows' worth of each dataset's validation split ({@code evalWindows}
+     * windows each), one after another, so the deterministic windows cover every dataset.
+     */
+    private static TokenSequence concatenated(List<TokenSequence> splits, TrainingPlan plan) {
+        List<int[]> parts = new ArrayList<>();
+        int total = 0;
+        for (TokenSequence split : splits) {
+            int take = (int) Math.min(split.length(), (long) plan.evalWindows() * plan.context() + 1);
+            parts.add(split.window(0, take));
+            total += take;
+        }
+        int[] joined = new int[total];
+        int at = 0;
+        for (int[] part : parts) {
+            System.arraycopy(part, 0, joined, at, part.length);
+            at += part.length;
+        }
+        return TokenSequence.of(joined);
     }
 
     private void restoreSavedState(JobContext job, Trainer trainer) throws IOException {

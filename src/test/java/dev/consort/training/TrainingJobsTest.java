@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,6 +124,36 @@ class TrainingJobsTest extends TrainingJobsSupport {
         // The finetuned checkpoint keeps its base's config.json, byte for byte.
         assertThat(download("/checkpoints/" + finetuned + "/config.json"))
                 .isEqualTo(download("/checkpoints/" + pretrained + "/config.json"));
+    }
+
+    /** DataMix: one finetune on a mixture of datasets, its windows drawn by weight, validated on both. */
+    @Test
+    @Order(2)
+    void aFinetuneCanTrainOnAMixtureOfDatasets() {
+        String other = json(post("/datasets", new Multipart().file("file", "other.txt",
+                "Another kind of text, about rivers and the sea.\n\n".repeat(40).getBytes(StandardCharsets.UTF_8))
+                .field("val_fraction", "0.25"))).path("id").asText();
+        JsonNode job = submit("""
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_ids": ["%s", "%s"],
+                  "mixture_weights": [2, 1],
+                  "training": {"steps": 6, "batch_size": 4, "context": 16, "learning_rate": 0.003,
+                               "eval_every": 3, "eval_windows": 2}}}""".formatted(pretrained, dataset, other));
+        JsonNode done = awaitJob(job.path("id").asText(), TIMEOUT, "succeeded", "failed");
+        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(done.path("result").path("steps").asInt()).isEqualTo(6);
+        // One validation series, over both datasets' held-out windows.
+        assertThat(json(get("/jobs/" + job.path("id").asText() + "/losses?series=validation")).path("series")).hasSize(1);
+
+        HttpResponse<String> both = postJson("/jobs", """
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s", "dataset_ids": ["%s", "%s"],
+                  "training": {"steps": 2}}}""".formatted(pretrained, dataset, dataset, other));
+        assertThat(both.statusCode()).isEqualTo(422);
+        assertThat(both.body()).contains("spec.dataset_ids");
+        HttpResponse<String> weights = postJson("/jobs", """
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_ids": ["%s", "%s"],
+                  "mixture_weights": [1], "training": {"steps": 2}}}""".formatted(pretrained, dataset, other));
+        assertThat(weights.statusCode()).isEqualTo(422);
+        assertThat(weights.body()).contains("spec.mixture_weights");
     }
 
     @Test
