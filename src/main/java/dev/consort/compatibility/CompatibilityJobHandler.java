@@ -154,7 +154,7 @@ class CompatibilityJobHandler implements JobHandler<CompatibilityJobHandler.Spec
     }
 
     private TokenSequence probe(UUID dataset) throws IOException {
-        Split split = datasets.describe(dataset, Split.VALIDATION).isEmpty() ? Split.TRAIN : Split.VALIDATION;
+        Split split = datasets.heldOutSplit(dataset);
         TokenSequence tokens = datasets.sequence(dataset, split);
         if (tokens == null || tokens.length() < 3) {
             throw new JobFailedException("dataset_too_small", "the probe dataset " + dataset + " has no windows");

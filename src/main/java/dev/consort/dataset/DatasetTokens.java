@@ -34,6 +34,15 @@ public class DatasetTokens {
     }
 
     /**
+     * The split held-out scores are taken on: validation, or train for a dataset without a validation split.
+     *
+     * @throws dev.consort.web.ApiProblem 404 when there is no such dataset
+     */
+    public Split heldOutSplit(UUID datasetId) {
+        return describe(datasetId, Split.VALIDATION).isEmpty() ? Split.TRAIN : Split.VALIDATION;
+    }
+
+    /**
      * Opens a split's tokens for reading (empty for an empty split); the caller closes the stream.
      * Once open, the stream stays readable even if the dataset is deleted meanwhile.
      *

@@ -93,6 +93,6 @@ public class EvaluationTable {
         if (plan.split() != null) {
             return plan.split();
         }
-        return datasets.describe(dataset, Split.VALIDATION).isEmpty() ? Split.TRAIN : Split.VALIDATION;
+        return datasets.heldOutSplit(dataset);
     }
 }

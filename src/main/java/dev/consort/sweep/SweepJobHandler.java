@@ -275,7 +275,7 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
 
     private TokenSequence tokens(UUID dataset, Split split) throws IOException {
         Split used = split != null ? split
-                : datasets.describe(dataset, Split.VALIDATION).isEmpty() ? Split.TRAIN : Split.VALIDATION;
+                : datasets.heldOutSplit(dataset);
         TokenSequence tokens = datasets.sequence(dataset, used);
         if (tokens == null || Evaluator.windowCount(tokens.length(), 2, 1) == 0) {
             throw new JobFailedException("dataset_too_small", "the " + used.wireName() + " split of dataset " + dataset
