@@ -28,8 +28,17 @@ public class CheckpointModels {
         return catalog.find(id);
     }
 
-    public Gpt2Config config(Checkpoint checkpoint) throws Gpt2FormatException {
-        return Gpt2Config.parse(checkpoint.configJson().getBytes(StandardCharsets.UTF_8));
+    /**
+     * The checkpoint's config. Uploads validate it before it is stored, so a stored one that no longer parses is
+     * a fault of the service, not of the request, and is thrown unchecked.
+     */
+    public Gpt2Config config(Checkpoint checkpoint) {
+        try {
+            return Gpt2Config.parse(checkpoint.configJson().getBytes(StandardCharsets.UTF_8));
+        } catch (Gpt2FormatException e) {
+            throw new IllegalStateException("checkpoint " + checkpoint.id() + " has a stored config.json that no "
+                    + "longer parses", e);
+        }
     }
 
     /** Loads the checkpoint's weights onto {@code device}; the caller closes the model. */

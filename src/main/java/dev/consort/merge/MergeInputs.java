@@ -7,7 +7,6 @@ import org.springframework.stereotype.Component;
 
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointModels;
-import dev.consort.engine.Gpt2FormatException;
 import dev.consort.merge.weights.MergeCompatibility.MergeInput;
 import dev.consort.storage.BlobStore;
 
@@ -26,10 +25,6 @@ public class MergeInputs {
     /** The checkpoint as a merge input that problems name by {@code field}. */
     public MergeInput of(String field, UUID checkpointId) throws IOException {
         Checkpoint checkpoint = models.checkpoint(checkpointId);
-        try {
-            return new MergeInput(field, models.config(checkpoint), blobs.localCopy(checkpoint.weightsSha256()));
-        } catch (Gpt2FormatException e) {
-            throw new IOException("checkpoint " + checkpointId + " has a config.json that no longer parses", e);
-        }
+        return new MergeInput(field, models.config(checkpoint), blobs.localCopy(checkpoint.weightsSha256()));
     }
 }

@@ -2,7 +2,6 @@ package dev.consort.merge;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +17,6 @@ import dev.consort.checkpoint.CheckpointModels;
 import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Gpt2Config;
-import dev.consort.engine.Gpt2FormatException;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationPlan;
 import dev.consort.job.InvalidSpecException;
@@ -88,7 +86,9 @@ public class MergePlanner {
             if (featureSpace) {
                 checkFeatureSpace(method, spec.adaptationDatasetId() != null, seed, members, problems);
             } else {
-                checkWeightSpace(method, spec.baseCheckpointId(), spec.expertIds(), shared, problems);
+                problems.addAll(weightSpaceProblems(method,
+                        spec.baseCheckpointId() == null ? null : spec.baseCheckpointId().toString(),
+                        spec.expertIds().stream().map(UUID::toString).toList(), models.config(shared)));
             }
             problems.forEach(p -> errors.add(specField(prefix, p)));
             methods.add(method);
@@ -198,8 +198,6 @@ public class MergePlanner {
             recipe(plan, method);
         } catch (InvalidMergeException e) {
             problems.addAll(e.problems());
-        } catch (Gpt2FormatException e) {
-            throw new IllegalStateException("a stored checkpoint's config.json no longer parses", e);
         }
         if (problems.isEmpty()) {
             problems.addAll(checkModels(plan, "base_model", expertFields));
@@ -281,20 +279,24 @@ public class MergePlanner {
         }
     }
 
-    private static void checkWeightSpace(MergePlan.Method method, UUID base, List<UUID> experts, Checkpoint shared,
-            List<MergeProblem> problems) {
-        WeightMergeRequest request = weightRequest(method, base == null ? null : base.toString(),
-                experts.stream().map(UUID::toString).toList(), problems);
+    /**
+     * Every problem of a weight-space method merging {@code experts} (with {@code base} as the origin of
+     * task-vector methods, labelled as in {@link #recipe(MergePlan.Method, String, List)}) into models of
+     * {@code config}. Problems name mergekit's fields; {@link #requestField} names them as a JSON request does.
+     */
+    public static List<MergeProblem> weightSpaceProblems(MergePlan.Method method, String base, List<String> experts,
+            Gpt2Config config) {
+        List<MergeProblem> problems = new ArrayList<>();
+        WeightMergeRequest request = weightRequest(method, base, experts, problems);
         try {
             MergeRecipe recipe = MergeRecipe.of(request);
             if (problems.isEmpty()) {
-                problems.addAll(recipe.check(Gpt2Config.parse(shared.configJson().getBytes(StandardCharsets.UTF_8))));
+                problems.addAll(recipe.check(config));
             }
         } catch (InvalidMergeException e) {
             problems.addAll(e.problems());
-        } catch (Gpt2FormatException e) {
-            throw new IllegalStateException("a stored checkpoint's config.json no longer parses", e);
         }
+        return problems;
     }
 
     /** The request in mergekit's terms; problems name mergekit's fields ({@code models[1].parameters.weight}). */
@@ -323,18 +325,25 @@ public class MergePlanner {
     /** A library problem's field as a field of the JSON spec. */
     private static FieldError specField(String prefix, MergeProblem problem) {
         String field = problem.field();
-        if (field.startsWith("models[")) {
-            field = "model_parameters[" + field.substring("models[".length()).replaceFirst("\\]\\.parameters", "]");
-        } else if (field.equals("base_model")) {
+        if (field.equals("base_model")) {
             return new FieldError("base_checkpoint_id", problem.message());
         } else if (field.equals("experts")) {
             return new FieldError("expert_ids", problem.message());
         } else if (field.equals("adaptation_dataset_id")) {
             return new FieldError(field, problem.message());
-        } else if (field.equals("merge_method")) {
-            field = "method";
         }
-        return new FieldError(prefix + field, problem.message());
+        return new FieldError(prefix + requestField(field), problem.message());
+    }
+
+    /**
+     * A weights-library field as the field of a JSON request's method: {@code models[1].parameters.weight} is
+     * {@code model_parameters[1].weight}, {@code merge_method} is {@code method}; any other is as it is.
+     */
+    public static String requestField(String field) {
+        if (field.startsWith("models[")) {
+            return "model_parameters[" + field.substring("models[".length()).replaceFirst("\\]\\.parameters", "]");
+        }
+        return field.equals("merge_method") ? "method" : field;
     }
 
     private static EvaluationPlan evaluation(MergeSpec spec) {

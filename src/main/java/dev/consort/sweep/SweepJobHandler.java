@@ -21,7 +21,6 @@ import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Evaluator;
-import dev.consort.engine.Gpt2FormatException;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSequence;
 import dev.consort.evaluation.EvaluationPlan;
@@ -37,7 +36,6 @@ import dev.consort.merge.MergePlan;
 import dev.consort.merge.MergePlanner;
 import dev.consort.merge.features.FeatureMergeMethod;
 import dev.consort.merge.features.FeatureMergeMethods;
-import dev.consort.merge.weights.InvalidMergeException;
 import dev.consort.merge.weights.MergeProblem;
 import dev.consort.merge.weights.WeightMergeMethods;
 import dev.consort.web.ApiProblem.FieldError;
@@ -157,18 +155,11 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
             problems.add(new MergeProblem("method", "unknown method '" + method.method() + "'; activation_interpolation "
                     + "or one of " + WeightMergeMethods.names()));
         } else {
-            try {
-                problems.addAll(MergePlanner.recipe(method, base == null ? null : "base", List.of("a", "b"))
-                        .check(models.config(first)));
-            } catch (InvalidMergeException e) {
-                problems.addAll(e.problems());
-            } catch (Gpt2FormatException e) {
-                throw new IllegalStateException("a stored checkpoint's config.json no longer parses", e);
-            }
+            problems.addAll(MergePlanner.weightSpaceProblems(method, base == null ? null : "base", List.of("a", "b"),
+                    models.config(first)));
         }
-        problems.forEach(p -> errors.add(new FieldError(p.field().startsWith("models[")
-                ? "model_parameters" + p.field().substring("models".length()).replaceFirst("\\]\\.parameters", "]")
-                : p.field().equals("base_model") ? "finetune_job_a_id" : p.field(), p.message())));
+        problems.forEach(p -> errors.add(new FieldError(p.field().equals("base_model") ? "finetune_job_a_id"
+                : MergePlanner.requestField(p.field()), p.message())));
         return new MergePlan.Method(method.method(), null, method.parameters(), method.modelParameters(),
                 feature != null);
     }
