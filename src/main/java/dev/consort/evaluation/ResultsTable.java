@@ -24,6 +24,17 @@ public final class ResultsTable {
         rows.addAll(more);
     }
 
+    /**
+     * One model made once per seed, {@code runs} holding each run's rows in the same dataset order, as one row
+     * per dataset ({@link ResultRow#acrossSeeds}).
+     */
+    public void addAcrossSeeds(List<List<ResultRow>> runs) {
+        for (int d = 0; d < runs.get(0).size(); d++) {
+            int dataset = d;
+            rows.add(ResultRow.acrossSeeds(runs.stream().map(run -> run.get(dataset)).toList()));
+        }
+    }
+
     public List<ResultRow> rows() {
         return List.copyOf(rows);
     }

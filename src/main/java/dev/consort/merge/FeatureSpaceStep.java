@@ -100,10 +100,7 @@ class FeatureSpaceStep {
                 output.put("routed_model_ids", stored);
                 output.put("router_fits", fits);
             }
-            for (int d = 0; d < runs.get(0).size(); d++) {
-                int dataset = d;
-                results.addAll(List.of(ResultRow.acrossSeeds(runs.stream().map(run -> run.get(dataset)).toList())));
-            }
+            results.addAcrossSeeds(runs);
         } finally {
             loaded.forEach(Gpt2Model::close);
         }

@@ -25,7 +25,7 @@ import dev.consort.training.TrainingJobRunner;
  * The paper's Table 1 baseline in a merge job: the shared model (the base, else the first expert) fine-tuned
  * directly on the adaptation data by the training engine, its loss curves under {@code baseline/}, and its best
  * checkpoint evaluated into the results table beside the merges. With seeds, it is trained once per training
- * seed and its row is the mean of the runs (see {@link ResultRow#acrossSeeds}).
+ * seed and its row is the mean of the runs (see {@link ResultsTable#addAcrossSeeds}).
  */
 @Component
 class FinetuneBaselineStep {
@@ -58,10 +58,7 @@ class FinetuneBaselineStep {
                     MergeJobHandler.identity("finetune_baseline", "finetune baseline", parameters),
                     MergeJobHandler.output("checkpoint", checkpoint)));
         }
-        for (int d = 0; d < runs.get(0).size(); d++) {
-            int dataset = d;
-            results.addAll(List.of(ResultRow.acrossSeeds(runs.stream().map(rows -> rows.get(dataset)).toList())));
-        }
+        results.addAcrossSeeds(runs);
         Map<String, Object> output = new LinkedHashMap<>();
         output.put("label", "finetune baseline");
         output.put("method", "finetune_baseline");
