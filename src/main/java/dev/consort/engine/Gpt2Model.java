@@ -355,31 +355,20 @@ public final class Gpt2Model implements AutoCloseable {
 
     /**
      * The summed cross-entropy over every position, computed {@code chunkRows} rows at a time so the
-     * {@code [N, V]} logits never exist at once: for each chunk, logits = h·wteᵀ (the tied output
-     * projection), then log-softmax (which subtracts the row maximum before exponentiating) and the
-     * target's log-probability picked by gather. Each chunk's intermediates live in a sub-manager closed
-     * right after it, so in evaluation only one chunk's logits are in memory. Differentiable.
+     * {@code [N, V]} logits never exist at once ({@link #chunkCrossEntropy}). Each chunk's intermediates live in
+     * a sub-manager closed right after it, so in evaluation only one chunk's logits are in memory. Differentiable.
      *
      * @return a scalar belonging to {@code hidden}'s manager
      */
     public NDArray crossEntropySum(NDArray hidden, NDArray targets, int chunkRows) {
-        long rows = targets.size();
-        if (hidden.size() != rows * config.nEmbd()) {
-            throw new IllegalArgumentException("hidden " + hidden.getShape() + " does not match targets "
-                    + targets.getShape());
-        }
+        long rows = checkedRows(hidden, targets);
         NDArray h = hidden.reshape(rows, config.nEmbd());                                           // [N, C]
         NDArray ids = targets.reshape(rows, 1).toType(DataType.INT64, true);                       // [N, 1]
         NDArray total = null;
         for (long start = 0; start < rows; start += chunkRows) {
-            long end = Math.min(rows, start + chunkRows);
             try (NDManager chunk = hidden.getManager().newSubManager()) {
-                NDArray chunkHidden = h.get(new NDIndex("{}:{}", start, end));                      // [r, C]
-                NDArray chunkIds = ids.get(new NDIndex("{}:{}", start, end));                       // [r, 1]
-                chunkHidden.attach(chunk);
-                chunkIds.attach(chunk);
-                NDArray logits = Linear.linear(chunkHidden, parameter("wte.weight")).singletonOrThrow(); // [r, V]
-                NDArray nll = logits.logSoftmax(-1).gather(chunkIds, 1).sum().neg();               // scalar
+                NDArray nll = chunkCrossEntropy(h, ids, start, Math.min(rows, start + chunkRows), chunk)
+                        .sum();                                                                     // scalar
                 chunk.ret(nll);
                 total = total == null ? nll : total.add(nll);
             }
@@ -392,30 +381,48 @@ public final class Gpt2Model implements AutoCloseable {
      * chunk, for evaluation (not differentiable): entry i is −log p(targets[i] | hidden[i]).
      */
     public float[] crossEntropyOfEachPosition(NDArray hidden, NDArray targets, int chunkRows) {
-        int rows = Math.toIntExact(targets.size());
-        if (hidden.size() != (long) rows * config.nEmbd()) {
-            throw new IllegalArgumentException("hidden " + hidden.getShape() + " does not match targets "
-                    + targets.getShape());
-        }
+        int rows = Math.toIntExact(checkedRows(hidden, targets));
         float[] losses = new float[rows];
         try (NDManager scope = hidden.getManager().newSubManager()) {
             scope.tempAttachAll(hidden, targets);
             NDArray h = hidden.reshape(rows, config.nEmbd());                                       // [N, C]
             NDArray ids = targets.reshape(rows, 1).toType(DataType.INT64, true);                   // [N, 1]
             for (int start = 0; start < rows; start += chunkRows) {
-                int end = Math.min(rows, start + chunkRows);
                 try (NDManager chunk = scope.newSubManager()) {
-                    NDArray chunkHidden = h.get(new NDIndex("{}:{}", start, end));                  // [r, C]
-                    NDArray chunkIds = ids.get(new NDIndex("{}:{}", start, end));                   // [r, 1]
-                    chunkHidden.attach(chunk);
-                    chunkIds.attach(chunk);
-                    NDArray logits = Linear.linear(chunkHidden, parameter("wte.weight")).singletonOrThrow(); // [r, V]
-                    float[] nll = logits.logSoftmax(-1).gather(chunkIds, 1).neg().toFloatArray();   // [r]
+                    float[] nll = chunkCrossEntropy(h, ids, start, Math.min(rows, start + chunkRows), chunk)
+                            .toFloatArray();                                                        // [r]
                     System.arraycopy(nll, 0, losses, start, nll.length);
                 }
             }
         }
         return losses;
+    }
+
+    /** The number of positions, {@code targets.size()}, once {@code hidden} is checked to hold one row per target. */
+    private long checkedRows(NDArray hidden, NDArray targets) {
+        long rows = targets.size();
+        if (hidden.size() != rows * config.nEmbd()) {
+            throw new IllegalArgumentException("hidden " + hidden.getShape() + " does not match targets "
+                    + targets.getShape());
+        }
+        return rows;
+    }
+
+    /**
+     * −log p(target) of rows {@code [start, end)}, in {@code chunk}: logits = h·wteᵀ (the tied output projection),
+     * then log-softmax (which subtracts the row maximum before exponentiating) and the target's entry by gather.
+     *
+     * @param h   every position's hidden state, {@code [N, C]}
+     * @param ids every position's target, {@code [N, 1]} INT64
+     * @return {@code [r, 1]}
+     */
+    private NDArray chunkCrossEntropy(NDArray h, NDArray ids, long start, long end, NDManager chunk) {
+        NDArray chunkHidden = h.get(new NDIndex("{}:{}", start, end));                              // [r, C]
+        NDArray chunkIds = ids.get(new NDIndex("{}:{}", start, end));                               // [r, 1]
+        chunkHidden.attach(chunk);
+        chunkIds.attach(chunk);
+        NDArray logits = Linear.linear(chunkHidden, parameter("wte.weight")).singletonOrThrow();    // [r, V]
+        return logits.logSoftmax(-1).gather(chunkIds, 1).neg();                                     // [r, 1]
     }
 
     /** Replaces a parameter's array (the Trainer restoring weights or dropping gradients); closes the old one. */
