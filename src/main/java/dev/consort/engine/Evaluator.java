@@ -1,5 +1,7 @@
 package dev.consort.engine;
 
+import org.apache.commons.math3.stat.StatUtils;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -28,19 +30,7 @@ public final class Evaluator {
         /** The standard error of {@link #loss} over the windows (sample sd / √windows); NaN for one window. */
         public double standardError() {
             int n = windowLosses.length;
-            if (n < 2) {
-                return Double.NaN;
-            }
-            double mean = 0;
-            for (double value : windowLosses) {
-                mean += value;
-            }
-            mean /= n;
-            double squares = 0;
-            for (double value : windowLosses) {
-                squares += (value - mean) * (value - mean);
-            }
-            return Math.sqrt(squares / (n - 1) / n);
+            return n < 2 ? Double.NaN : Math.sqrt(StatUtils.variance(windowLosses) / n);
         }
     }
 

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.apache.commons.math3.distribution.TDistribution;
+import org.apache.commons.math3.stat.StatUtils;
 
 /**
  * An estimate with its 95% confidence interval: a mean over n paired observations (windows, seeds) and the
@@ -17,19 +18,11 @@ public record Interval(double estimate, double low, double high, int n) {
         if (n == 0) {
             throw new IllegalArgumentException("an interval needs at least one value");
         }
-        double mean = 0;
-        for (double value : values) {
-            mean += value;
-        }
-        mean /= n;
+        double mean = StatUtils.mean(values);
         if (n == 1) {
             return new Interval(mean, Double.NaN, Double.NaN, 1);
         }
-        double squares = 0;
-        for (double value : values) {
-            squares += (value - mean) * (value - mean);
-        }
-        double standardError = Math.sqrt(squares / (n - 1) / n);
+        double standardError = Math.sqrt(StatUtils.variance(values, mean) / n);
         double half = new TDistribution(n - 1).inverseCumulativeProbability(0.975) * standardError;
         return new Interval(mean, mean - half, mean + half, n);
     }

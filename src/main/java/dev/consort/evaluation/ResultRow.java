@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import org.apache.commons.math3.stat.StatUtils;
+
 import dev.consort.dataset.Split;
 import dev.consort.engine.Evaluator;
 
@@ -43,18 +45,11 @@ public record ResultRow(Map<String, Object> identity, UUID datasetId, Split spli
             }
             losses[r] = runs.get(r).loss();
         }
-        double mean = 0;
-        for (double loss : losses) {
-            mean += loss / losses.length;
-        }
-        double squares = 0;
-        for (double loss : losses) {
-            squares += (loss - mean) * (loss - mean);
-        }
+        double mean = StatUtils.mean(losses);
         Map<String, Object> seeds = new LinkedHashMap<>();
         seeds.put("n", runs.size());
         seeds.put("mean", mean);
-        seeds.put("sd", Math.sqrt(squares / (runs.size() - 1)));
+        seeds.put("sd", Math.sqrt(StatUtils.variance(losses, mean)));
         seeds.put("losses", java.util.Arrays.stream(losses).boxed().toList());
         Map<String, Object> trailing = new LinkedHashMap<>(first.trailing());
         trailing.put("seeds", seeds);
