@@ -184,6 +184,8 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
         List<Map<String, Object>> rows = new ArrayList<>();
         long[] steps = new long[plan.steps().size()];
         double[][] mergeLosses = new double[plan.steps().size()][];
+        double[][] expertALosses = new double[plan.steps().size()][];
+        double[][] expertBLosses = new double[plan.steps().size()][];
         int context;
         try (Gpt2Model base = plan.base() == null ? null : models.load(plan.base(), device)) {
             context = plan.evaluation().contextFor(adaptation,
@@ -194,6 +196,8 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
                 Map<String, Object> row = step(job, plan, step, base, adaptation, reference, context, device);
                 steps[i] = step.step();
                 mergeLosses[i] = (double[]) row.remove("merge_window_losses");
+                expertALosses[i] = (double[]) row.remove("expert_a_window_losses");
+                expertBLosses[i] = (double[]) row.remove("expert_b_window_losses");
                 rows.add(row);
                 job.loss("merge_loss", step.step(), step.step(), (double) row.get("merge_loss"));
                 job.loss("cka_adaptation", step.step(), step.step(), (double) row.get("cka_adaptation"));
@@ -205,6 +209,8 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
         result.put("rows", rows);
         result.put("method", plan.method().method());
         result.putAll(CriticalStep.find(steps, mergeLosses, plan.seed()));
+        result.put("expert_a_turn", OwnLossTurn.find(steps, expertALosses));
+        result.put("expert_b_turn", OwnLossTurn.find(steps, expertBLosses));
         result.put("layer", plan.cka().meanOverLayers() ? null : plan.cka().layer());
         result.put("cka", ckaSettings(plan.cka()));
         result.put("context", context);
@@ -245,6 +251,8 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
             row.put("cka_adaptation", cka(a, b, adaptation, context, plan.cka()));
             row.put("cka_reference", cka(a, b, reference, context, plan.cka()));
             row.put("merge_window_losses", merge.result().windowLosses());
+            row.put("expert_a_window_losses", expertA.windowLosses());
+            row.put("expert_b_window_losses", expertB.windowLosses());
             return row;
         }
     }

@@ -90,6 +90,22 @@ class SweepJobTest extends ApiTest {
         assertThat(result.path("critical_step_ci95").get(0).asLong()).isLessThanOrEqualTo(bestStep);
         assertThat(result.path("critical_step_ci95").get(1).asLong()).isGreaterThanOrEqualTo(bestStep);
         assertThat(result.path("verdict").asText()).contains("minimum");
+        // Each expert's own turn: its lowest adaptation loss over the rows, and the last row paired against it.
+        for (String expert : new String[] {"a", "b"}) {
+            JsonNode turn = result.path("expert_" + expert + "_turn");
+            JsonNode lowestRow = null;
+            for (JsonNode row : rows) {
+                if (lowestRow == null || row.path("expert_" + expert + "_loss").asDouble()
+                        < lowestRow.path("expert_" + expert + "_loss").asDouble()) {
+                    lowestRow = row;
+                }
+            }
+            assertThat(turn.path("lowest_step").asLong()).isEqualTo(lowestRow.path("step").asLong());
+            assertThat(turn.path("last_step_minus_lowest").path("difference").asDouble()).isCloseTo(
+                    rows.get(rows.size() - 1).path("expert_" + expert + "_loss").asDouble()
+                            - lowestRow.path("expert_" + expert + "_loss").asDouble(), within(1e-9));
+            assertThat(turn.path("turns_upward").isBoolean()).isTrue();
+        }
         // The paper's CKA: the residual stream of layer n_layer / 2 (1 of these 2 layers), averaged over windows.
         assertThat(result.path("layer").asInt()).isEqualTo(1);
 
