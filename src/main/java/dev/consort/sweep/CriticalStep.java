@@ -26,12 +26,13 @@ final class CriticalStep {
      * @param mergeLosses each step's merge loss on each window, {@code [step][window]}, the same windows for all
      */
     static Map<String, Object> find(long[] steps, double[][] mergeLosses, long seed) {
-        int best = argmin(means(mergeLosses, null));
+        double[] means = means(mergeLosses, null);
+        int best = argmin(means);
         int last = steps.length - 1;
         Interval rise = Interval.ofDifference(mergeLosses[last], mergeLosses[best]);
         Map<String, Object> critical = new LinkedHashMap<>();
         critical.put("critical_step", steps[best]);
-        critical.put("critical_merge_loss", means(mergeLosses, null)[best]);
+        critical.put("critical_merge_loss", means[best]);
         long[] interval = bootstrap(steps, mergeLosses, seed);
         critical.put("critical_step_ci95", List.of(interval[0], interval[1]));
         boolean interior = best > 0 && best < last && rise.aboveZero();
@@ -62,7 +63,7 @@ final class CriticalStep {
     }
 
     /** Each step's mean over the windows, or over the resampled windows {@code sample}. */
-    private static double[] means(double[][] losses, int[] sample) {
+    static double[] means(double[][] losses, int[] sample) {
         double[] means = new double[losses.length];
         for (int s = 0; s < losses.length; s++) {
             double sum = 0;
@@ -75,7 +76,7 @@ final class CriticalStep {
         return means;
     }
 
-    private static int argmin(double[] values) {
+    static int argmin(double[] values) {
         int best = 0;
         for (int i = 1; i < values.length; i++) {
             if (values[i] < values[best]) {

@@ -20,18 +20,8 @@ final class OwnLossTurn {
      * @param losses the expert's loss at each step on each window, {@code [step][window]}, the same windows for all
      */
     static Map<String, Object> find(long[] steps, double[][] losses) {
-        int lowest = 0;
-        double[] means = new double[losses.length];
-        for (int s = 0; s < losses.length; s++) {
-            double sum = 0;
-            for (double loss : losses[s]) {
-                sum += loss;
-            }
-            means[s] = sum / losses[s].length;
-            if (means[s] < means[lowest]) {
-                lowest = s;
-            }
-        }
+        double[] means = CriticalStep.means(losses, null);
+        int lowest = CriticalStep.argmin(means);
         int last = steps.length - 1;
         Interval rise = Interval.ofDifference(losses[last], losses[lowest]);
         Map<String, Object> turn = new LinkedHashMap<>();

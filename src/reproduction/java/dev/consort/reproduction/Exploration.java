@@ -56,24 +56,23 @@ public final class Exploration {
                 }
                 given.put(args[i].substring(2), args[++i]);
             }
-            Options options = new Options(given.getOrDefault("url", "http://localhost:8080"),
-                    given.getOrDefault("api-key", System.getenv("CONSORT_API_KEY")),
-                    Path.of(given.getOrDefault("datasets", "../shared/datasets")),
-                    Path.of(given.getOrDefault("out", "reproduction/exploration")),
-                    given.getOrDefault("tag", "explore"),
-                    List.of(given.getOrDefault("cells", "strong-mlp-8e-4,strong-mlp-3e-3,strong-all-3e-3,weak-all-3e-3")
+            Options options = new Options(option(given, "url", "http://localhost:8080"),
+                    option(given, "api-key", System.getenv("CONSORT_API_KEY")),
+                    Path.of(option(given, "datasets", "../shared/datasets")),
+                    Path.of(option(given, "out", "reproduction/exploration")),
+                    option(given, "tag", "explore"),
+                    List.of(option(given, "cells", "strong-mlp-8e-4,strong-mlp-3e-3,strong-all-3e-3,weak-all-3e-3")
                             .split(",")).stream().map(Cell::parse).toList(),
-                    Integer.parseInt(given.getOrDefault("pretrain-steps", "1200")),
-                    Integer.parseInt(given.getOrDefault("weak-base-step", "400")),
-                    Integer.parseInt(given.getOrDefault("steps", "800")),
-                    Integer.parseInt(given.getOrDefault("checkpoint-every", "100")),
-                    Integer.parseInt(given.getOrDefault("batch", "4")),
-                    Integer.parseInt(given.getOrDefault("context", "128")),
-                    Integer.parseInt(given.getOrDefault("eval-windows", "128")),
-                    List.of(given.getOrDefault("alphas", "0.25,0.5,0.75").split(",")).stream()
+                    Integer.parseInt(option(given, "pretrain-steps", "1200")),
+                    Integer.parseInt(option(given, "weak-base-step", "400")),
+                    Integer.parseInt(option(given, "steps", "800")),
+                    Integer.parseInt(option(given, "checkpoint-every", "100")),
+                    Integer.parseInt(option(given, "batch", "4")),
+                    Integer.parseInt(option(given, "context", "128")),
+                    Integer.parseInt(option(given, "eval-windows", "128")),
+                    List.of(option(given, "alphas", "0.25,0.5,0.75").split(",")).stream()
                             .map(Double::parseDouble).toList());
-            given.keySet().removeAll(List.of("url", "api-key", "datasets", "out", "tag", "cells", "pretrain-steps",
-                    "weak-base-step", "steps", "checkpoint-every", "batch", "context", "eval-windows", "alphas"));
+            // Every option read above was taken out of the map: what is left, nobody reads.
             if (!given.isEmpty()) {
                 throw new IllegalArgumentException("unknown options " + given.keySet() + "; see --help");
             }
@@ -81,6 +80,12 @@ public final class Exploration {
                 throw new IllegalArgumentException("--weak-base-step must divide --pretrain-steps (it is a checkpoint)");
             }
             return options;
+        }
+
+        /** The option's value, taken out of {@code given}, or its default. */
+        private static String option(Map<String, String> given, String name, String fallback) {
+            String value = given.remove(name);
+            return value != null ? value : fallback;
         }
     }
 

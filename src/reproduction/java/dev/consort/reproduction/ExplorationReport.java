@@ -20,7 +20,12 @@ import tools.jackson.databind.node.ObjectNode;
 final class ExplorationReport {
 
     /** One cell's jobs, as the service returned them once they succeeded. */
-    record CellResult(Exploration.Cell cell, JsonNode math, JsonNode code, JsonNode sweep) {}
+    record CellResult(Exploration.Cell cell, JsonNode math, JsonNode code, JsonNode sweep) {
+        /** The service's running time of the cell's three jobs. */
+        long seconds() {
+            return jobSeconds(math) + jobSeconds(code) + jobSeconds(sweep);
+        }
+    }
 
     private final Exploration.Options options;
     private final JsonNode pretrain;
@@ -65,7 +70,7 @@ final class ExplorationReport {
                     .put("lr_times_steps", result.cell().learningRate() * options.steps());
             cell.put("math_job", result.math().path("id").asString()).put("code_job", result.code().path("id").asString())
                     .put("sweep_job", result.sweep().path("id").asString());
-            cell.put("seconds", jobSeconds(result.math()) + jobSeconds(result.code()) + jobSeconds(result.sweep()));
+            cell.put("seconds", result.seconds());
             cell.set("math_turn", sweep.path("expert_a_turn"));
             cell.set("code_turn", sweep.path("expert_b_turn"));
             cell.put("critical_step", sweep.path("critical_step").asLong());
@@ -102,7 +107,7 @@ final class ExplorationReport {
                     .append(sweep.path("critical_step_ci95").path(1).asLong()).append("]")
                     .append(" | ").append(interval(sweep.path("last_step_minus_critical"), "difference"))
                     .append(" | ").append(sweep.path("interior_minimum").asBoolean() ? "**yes**" : "no")
-                    .append(" | ").append(jobSeconds(result.math()) + jobSeconds(result.code()) + jobSeconds(result.sweep()))
+                    .append(" | ").append(result.seconds())
                     .append(" |\n");
         }
         for (CellResult result : cells) {
