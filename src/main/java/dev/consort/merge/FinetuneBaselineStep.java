@@ -22,10 +22,11 @@ import dev.consort.job.JobContext;
 import dev.consort.training.TrainingJobRunner;
 
 /**
- * The paper's Table 1 baseline in a merge job: the shared model (the base, else the first expert) fine-tuned
- * directly on the adaptation data by the training engine, its loss curves under {@code baseline/}, and its best
- * checkpoint evaluated into the results table beside the merges. With seeds, it is trained once per training
- * seed and its row is the mean of the runs (see {@link ResultsTable#addAcrossSeeds}).
+ * The baselines of a merge job: the shared model (the base, else the first expert) fine-tuned by the training
+ * engine, directly on the adaptation data (the paper's Table 1) or on a mixture of datasets (its DataMix), its loss
+ * curves under {@code baseline/} or {@code datamix/}, and its best checkpoint evaluated into the results table
+ * beside the merges. With seeds, it is trained once per training seed and its row is the mean of the runs (see
+ * {@link ResultsTable#addAcrossSeeds}).
  */
 @Component
 class FinetuneBaselineStep {
@@ -40,28 +41,52 @@ class FinetuneBaselineStep {
         this.table = table;
     }
 
-    /** Trains and evaluates; returns the output entry of the job's result. */
-    Map<String, Object> run(JobContext job, MergePlan plan, Device device, ResultsTable results) throws Exception {
-        TrainingPlan trainingPlan = plan.baseline().training();
-        int seeds = plan.baseline().seeds();
+    /** Which baseline: how its rows, checkpoints and loss curves are named. */
+    enum Kind {
+        FINETUNE("finetune_baseline", "finetune baseline", "baseline"),
+        DATAMIX("datamix_baseline", "datamix baseline", "datamix");
+
+        final String method;
+        final String label;
+        final String prefix;
+
+        Kind(String method, String label, String prefix) {
+            this.method = method;
+            this.label = label;
+            this.prefix = prefix;
+        }
+    }
+
+    /** Trains and evaluates {@code baseline}; returns the output entry of the job's result. */
+    Map<String, Object> run(JobContext job, MergePlan plan, MergePlan.Baseline baseline, Kind kind, Device device,
+            ResultsTable results) throws Exception {
+        TrainingPlan trainingPlan = baseline.training();
+        int seeds = baseline.seeds();
         Map<String, Object> parameters = new LinkedHashMap<>();
         parameters.put("trainable", trainingPlan.trainable().name().toLowerCase());
         parameters.put("learning_rate", trainingPlan.learningRate());
         parameters.put("steps", trainingPlan.steps());
+        if (baseline.datasetIds() != null) {
+            parameters.put("dataset_ids", baseline.datasetIds());
+            parameters.put("mixture_weights", baseline.data(plan.adaptationDatasetId()).weightList());
+        }
+        // The job has one saved training state: only a job that trains a single run can resume it.
+        boolean resumable = plan.baselines().size() == 1 && seeds == 1;
         List<List<ResultRow>> runs = new ArrayList<>();
         List<UUID> finetuned = new ArrayList<>();
         for (int s = 0; s < seeds; s++) {
             String run = seeds == 1 ? "" : "seed-" + s;
-            UUID checkpoint = train(job, plan, trainingPlan.withSeed(trainingPlan.seed() + s), run, seeds == 1, device);
+            UUID checkpoint = train(job, plan, baseline, kind, trainingPlan.withSeed(trainingPlan.seed() + s), run,
+                    resumable, device);
             finetuned.add(checkpoint);
             runs.add(table.checkpoint(job, plan.evaluation(), checkpoint, device,
-                    MergeJobHandler.identity("finetune_baseline", "finetune baseline", parameters),
+                    MergeJobHandler.identity(kind.method, kind.label, parameters),
                     MergeJobHandler.output("checkpoint", checkpoint)));
         }
         results.addAcrossSeeds(runs);
         Map<String, Object> output = new LinkedHashMap<>();
-        output.put("label", "finetune baseline");
-        output.put("method", "finetune_baseline");
+        output.put("label", kind.label);
+        output.put("method", kind.method);
         output.put("kind", "checkpoint");
         output.put("checkpoint_id", finetuned.get(0));
         if (seeds > 1) {
@@ -74,16 +99,16 @@ class FinetuneBaselineStep {
      * One training run of the baseline; returns its best checkpoint (by validation loss), or its last. A single
      * run resumes from the job's saved state after a lost worker; several share that one state, so they do not.
      */
-    private UUID train(JobContext job, MergePlan plan, TrainingPlan trainingPlan, String run, boolean resumable,
-            Device device) throws Exception {
+    private UUID train(JobContext job, MergePlan plan, MergePlan.Baseline baseline, Kind kind,
+            TrainingPlan trainingPlan, String run, boolean resumable, Device device) throws Exception {
         UUID start = plan.sharedCheckpointId();
         Checkpoint checkpoint = models.checkpoint(start);
-        String name = "baseline-" + (run.isEmpty() ? "" : run + "-") + TimeOrderedIds.shortForm(job.jobId());
+        String name = kind.prefix + "-" + (run.isEmpty() ? "" : run + "-") + TimeOrderedIds.shortForm(job.jobId());
         Map<String, Object> trained;
         try (Gpt2Model model = models.load(start, device)) {
             trained = training.run(job, new TrainingJobRunner.Run(model, checkpoint.configJson().getBytes(
-                    StandardCharsets.UTF_8), trainingPlan, TrainingJobRunner.TrainingData.of(plan.adaptationDatasetId()), start, name,
-                    "baseline/" + (run.isEmpty() ? "" : run + "/"), resumable));
+                    StandardCharsets.UTF_8), trainingPlan, baseline.data(plan.adaptationDatasetId()), start, name,
+                    kind.prefix + "/" + (run.isEmpty() ? "" : run + "/"), resumable));
         }
         Object best = trained.get("best_checkpoint_id");
         @SuppressWarnings("unchecked")

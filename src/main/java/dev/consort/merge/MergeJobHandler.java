@@ -19,9 +19,9 @@ import dev.consort.job.JobHandler;
  * {@code merge}: runs each method of the {@link MergePlan} — weight-space ones into a checkpoint
  * ({@link WeightSpaceStep}), feature-space ones into a routed model adapted to the adaptation data
  * ({@link FeatureSpaceStep}) — and evaluates every output, the experts and the base on each eval dataset into
- * one results table (the paper's Figure 4). With a baseline, the shared model is also fine-tuned on the
- * adaptation data and evaluated the same way ({@link FinetuneBaselineStep}, the paper's Table 1). The checks
- * and defaults are {@link MergePlanner}'s.
+ * one results table (the paper's Figure 4). With baselines, the shared model is also fine-tuned on the
+ * adaptation data (the paper's Table 1) or on a mixture of datasets (its DataMix) and evaluated the same way
+ * ({@link FinetuneBaselineStep}). The checks and defaults are {@link MergePlanner}'s.
  */
 @Component
 class MergeJobHandler implements JobHandler<MergeSpec, MergePlan> {
@@ -85,13 +85,17 @@ class MergeJobHandler implements JobHandler<MergeSpec, MergePlan> {
             job.progress(Map.of("methods_done", i + 1, "methods", plan.methods().size(), "last", method.displayName()));
         }
         if (plan.baseline() != null) {
-            outputs.add(baseline.run(job, plan, device, results));
+            outputs.add(baseline.run(job, plan, plan.baseline(), FinetuneBaselineStep.Kind.FINETUNE, device, results));
+        }
+        if (plan.datamix() != null) {
+            outputs.add(baseline.run(job, plan, plan.datamix(), FinetuneBaselineStep.Kind.DATAMIX, device, results));
         }
         Map<String, Object> result = new LinkedHashMap<>();
-        // Every row against the better expert and the baseline on each dataset, paired over the same windows.
+        // Every row against the better expert and the baselines on each dataset, paired over the same windows.
         result.put("rows", results.render(List.of(
                 new ResultsTable.Comparison("vs_best_expert", row -> "expert".equals(row.identity("method"))),
-                new ResultsTable.Comparison("vs_baseline", row -> "finetune_baseline".equals(row.identity("method"))))));
+                new ResultsTable.Comparison("vs_baseline", row -> "finetune_baseline".equals(row.identity("method"))),
+                new ResultsTable.Comparison("vs_datamix", row -> "datamix_baseline".equals(row.identity("method"))))));
         result.put("outputs", outputs);
         return result;
     }

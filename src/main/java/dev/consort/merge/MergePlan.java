@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationPlan;
+import dev.consort.training.TrainingJobRunner;
 
 /**
  * A merge job as {@link MergePlanner} validated it, whether it came as JSON or as a mergekit YAML config: what
@@ -19,7 +20,8 @@ import dev.consort.evaluation.EvaluationPlan;
  * @param routerTraining   how routers are fitted, resolved for the shared model's n_positions
  * @param routerPatience   validations without improvement that stop router fitting; 0 to run every step
  * @param routerSeeds      how many times each router method is fitted, seeds seed, seed + 1, ...
- * @param baseline         the fine-tuning baseline, or null for none
+ * @param baseline         the fine-tuning baseline (on the adaptation data), or null for none
+ * @param datamix          the DataMix baseline (on a mixture of datasets), or null for none
  * @param seed             seed of sampling methods and router initialisation
  */
 public record MergePlan(
@@ -32,6 +34,7 @@ public record MergePlan(
         @JsonProperty("router_patience") int routerPatience,
         @JsonProperty("router_seeds") int routerSeeds,
         Baseline baseline,
+        Baseline datamix,
         long seed) {
 
     public MergePlan {
@@ -61,10 +64,25 @@ public record MergePlan(
     }
 
     /**
-     * The direct fine-tuning baseline: the shared model trained on the adaptation data by {@code training},
-     * {@code seeds} times (training seeds {@code training.seed()}, + 1, ...).
+     * A baseline: the shared model trained by {@code training}, {@code seeds} times (training seeds
+     * {@code training.seed()}, + 1, ...), on the adaptation data, or on the mixture of {@code datasetIds} drawn by
+     * {@code mixtureWeights} (null: equal) when they are given.
      */
-    public record Baseline(TrainingPlan training, int seeds) {}
+    public record Baseline(TrainingPlan training, int seeds,
+            @JsonProperty("dataset_ids") List<UUID> datasetIds,
+            @JsonProperty("mixture_weights") List<Double> mixtureWeights) {
+
+        /** What it trains on: the mixture, else the adaptation data. */
+        public TrainingJobRunner.TrainingData data(UUID adaptationDatasetId) {
+            return datasetIds == null ? TrainingJobRunner.TrainingData.of(adaptationDatasetId)
+                    : new TrainingJobRunner.TrainingData(datasetIds, mixtureWeights);
+        }
+    }
+
+    /** The baselines the plan trains, in the order they run. */
+    public List<Baseline> baselines() {
+        return java.util.stream.Stream.of(baseline, datamix).filter(java.util.Objects::nonNull).toList();
+    }
 
     /** The checkpoint whose non-MLP weights every output shares: the base, else the first expert. */
     public UUID sharedCheckpointId() {

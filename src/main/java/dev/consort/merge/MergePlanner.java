@@ -34,6 +34,7 @@ import dev.consort.merge.weights.WeightMergeMethod.BaseModelRole;
 import dev.consort.merge.weights.WeightMergeMethod;
 import dev.consort.merge.weights.WeightMergeMethods;
 import dev.consort.merge.weights.WeightMergeRequest;
+import dev.consort.training.TrainingJobRunner;
 import dev.consort.training.TrainingPlans;
 import dev.consort.training.TrainingSettings;
 import dev.consort.web.ApiProblem.FieldError;
@@ -49,6 +50,9 @@ public class MergePlanner {
 
     /** The paper's baseline learning rate (lr 8e-5, {@code finetuning/exp1.sh}). */
     static final double BASELINE_LEARNING_RATE = 8e-5;
+
+    /** The paper's DataMix learning rate (lr 8e-4, {@code experiments_final/finetune_datamix/exp1.sh}). */
+    static final double DATAMIX_LEARNING_RATE = 8e-4;
 
     private final CheckpointModels models;
     private final MergeInputs inputs;
@@ -102,7 +106,8 @@ public class MergePlanner {
                 evaluation(spec), routerTraining(router, routerSteps(router, spec.adaptationDatasetId(),
                         shared.nPositions()), shared.nPositions(), seed),
                 router.patience() == null ? 0 : router.patience(), router.seeds() == null ? 1 : router.seeds(),
-                baseline(spec.baseline(), shared.nPositions()), seed);
+                finetuneBaseline(spec.baseline(), shared.nPositions()), datamixBaseline(spec.baseline(),
+                        shared.nPositions()), seed);
         if (plan.evaluation().context() != null && plan.evaluation().context() > shared.nPositions()) {
             errors.add(new FieldError("evaluation.context", "exceeds n_positions (" + shared.nPositions() + ")"));
         }
@@ -133,8 +138,16 @@ public class MergePlanner {
         if ((spec.evalDatasetIds() == null || spec.evalDatasetIds().isEmpty()) && spec.adaptationDatasetId() == null) {
             errors.add(new FieldError("eval_dataset_ids", "name the datasets to evaluate on (or an adaptation dataset)"));
         }
-        if (spec.baseline() != null && spec.adaptationDatasetId() == null) {
+        MergeSpec.Baseline baseline = spec.baseline();
+        if (baseline != null && baseline.finetune() == null && baseline.datamix() == null) {
+            errors.add(new FieldError("baseline", "give finetune, datamix or both"));
+        }
+        if (baseline != null && baseline.finetune() != null && spec.adaptationDatasetId() == null) {
             errors.add(new FieldError("adaptation_dataset_id", "the fine-tuning baseline trains on the adaptation data"));
+        }
+        if (baseline != null && baseline.datamix() != null) {
+            TrainingJobRunner.TrainingData.weightProblem(baseline.datamix().datasetIds(), baseline.datamix().mixtureWeights())
+                    .ifPresent(problem -> errors.add(new FieldError("baseline.datamix.mixture_weights", problem)));
         }
         return errors;
     }
@@ -190,7 +203,7 @@ public class MergePlanner {
         MergePlan plan = new MergePlan(originBase, experts, null, List.of(method),
                 new EvaluationPlan(evalDatasetIds, null, null, JobDefaults.MERGE_EVAL_WINDOWS, JobDefaults.BATCH_SIZE),
                 routerTraining(noRouters, JobDefaults.ROUTER_STEPS, shared.nPositions(), seedValue), 0, 1, null,
-                seedValue);
+                null, seedValue);
         List<MergeProblem> problems = new ArrayList<>();
         try {
             // The config itself, so that problems name its fields; then as the worker will see it.
@@ -380,17 +393,33 @@ public class MergePlanner {
 
     /**
      * The paper's baseline as its code runs it ({@code finetuning/exp1.sh}): the shared model's MLPs fine-tuned
-     * at lr 8e-5, unless the request asks for {@code trainable: all} or another rate.
+     * on the adaptation data at lr 8e-5, unless the request asks for {@code trainable: all} or another rate.
      */
-    private static MergePlan.Baseline baseline(MergeSpec.Baseline baseline, int nPositions) {
-        if (baseline == null) {
+    private static MergePlan.Baseline finetuneBaseline(MergeSpec.Baseline baseline, int nPositions) {
+        if (baseline == null || baseline.finetune() == null) {
             return null;
         }
         MergeSpec.FinetuneBaseline finetune = baseline.finetune();
-        TrainingPlan.Trainable trainable = "all".equals(finetune.trainable())
-                ? TrainingPlan.Trainable.ALL : TrainingPlan.Trainable.MLP;
         return new MergePlan.Baseline(TrainingPlans.resolve(finetune.training(), nPositions, BASELINE_LEARNING_RATE,
-                trainable), finetune.seeds() == null ? 1 : finetune.seeds());
+                trainable(finetune.trainable())), finetune.seeds() == null ? 1 : finetune.seeds(), null, null);
+    }
+
+    /**
+     * DataMix as the paper's code trains it ({@code experiments_final/finetune_datamix/exp1.sh}): the shared model's
+     * MLPs at lr 8e-4 on the mixture, unless the request asks otherwise.
+     */
+    private static MergePlan.Baseline datamixBaseline(MergeSpec.Baseline baseline, int nPositions) {
+        if (baseline == null || baseline.datamix() == null) {
+            return null;
+        }
+        MergeSpec.DataMixBaseline datamix = baseline.datamix();
+        return new MergePlan.Baseline(TrainingPlans.resolve(datamix.training(), nPositions, DATAMIX_LEARNING_RATE,
+                trainable(datamix.trainable())), datamix.seeds() == null ? 1 : datamix.seeds(), datamix.datasetIds(),
+                datamix.mixtureWeights());
+    }
+
+    private static TrainingPlan.Trainable trainable(String requested) {
+        return "all".equals(requested) ? TrainingPlan.Trainable.ALL : TrainingPlan.Trainable.MLP;
     }
 
     /**

@@ -95,14 +95,31 @@ public record MergeSpec(
             @JsonProperty("eval_every") @Min(1) Integer evalEvery,
             @JsonProperty("eval_windows") @Min(1) @Max(1_000_000) Integer evalWindows) {}
 
-    /** The direct fine-tuning baseline: the base (or first expert) trained on the adaptation data. */
-    public record Baseline(@NotNull @Valid FinetuneBaseline finetune) {}
+    /**
+     * The baselines every merge is measured against: {@code finetune}, the base (or first expert) trained on the
+     * adaptation data (the paper's Table 1), and {@code datamix}, the same model trained on a mixture of datasets,
+     * usually the specialists' (the paper's DataMix). At least one.
+     */
+    public record Baseline(@Valid FinetuneBaseline finetune, @Valid DataMixBaseline datamix) {}
 
     /**
      * Defaults: the MLPs only, lr 8e-5 (the paper's baseline as its code runs it, {@code finetuning/exp1.sh}), one
      * run; {@code seeds} trains it that many times (training seeds seed, seed + 1, ...) and reports the mean.
      */
     public record FinetuneBaseline(
+            @Pattern(regexp = "mlp|all", message = "must be 'mlp' or 'all'") String trainable,
+            @NotNull @Valid TrainingSettings training,
+            @Min(1) @Max(10) Integer seeds) {}
+
+    /**
+     * Defaults: the MLPs only, lr 8e-4, as the paper's code trains its DataMix models
+     * ({@code experiments_final/finetune_datamix/exp1.sh}); windows drawn from dataset i with probability
+     * weight i / Σ weights (default: equal).
+     */
+    public record DataMixBaseline(
+            @JsonProperty("dataset_ids") @NotNull @Size(min = 2, max = 8) List<@NotNull UUID> datasetIds,
+            @JsonProperty("mixture_weights") @Schema(description = "One positive weight per dataset_ids entry "
+                    + "(default: equal)") List<@NotNull Double> mixtureWeights,
             @Pattern(regexp = "mlp|all", message = "must be 'mlp' or 'all'") String trainable,
             @NotNull @Valid TrainingSettings training,
             @Min(1) @Max(10) Integer seeds) {}
@@ -122,6 +139,8 @@ public record MergeSpec(
                 .addAll("expert_ids", InputRef.Kind.CHECKPOINT, expertIds)
                 .add("adaptation_dataset_id", InputRef.Kind.DATASET, adaptationDatasetId)
                 .addAll("eval_dataset_ids", InputRef.Kind.DATASET, evalDatasetIds)
+                .addAll("baseline.datamix.dataset_ids", InputRef.Kind.DATASET,
+                        baseline == null || baseline.datamix() == null ? null : baseline.datamix().datasetIds())
                 .build();
     }
 }

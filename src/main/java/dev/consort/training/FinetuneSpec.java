@@ -48,13 +48,8 @@ public record FinetuneSpec(
             errors.add(new FieldError(datasetId == null ? "dataset_id" : "dataset_ids",
                     datasetId == null ? "is required (or dataset_ids for a mixture)" : "give dataset_id or dataset_ids, not both"));
         }
-        if (mixtureWeights != null) {
-            if (datasetIds == null || mixtureWeights.size() != datasetIds.size()) {
-                errors.add(new FieldError("mixture_weights", "needs one weight per dataset_ids entry"));
-            } else if (mixtureWeights.stream().anyMatch(w -> w == null || !(w > 0) || w.isInfinite())) {
-                errors.add(new FieldError("mixture_weights", "every weight must be a positive number"));
-            }
-        }
+        TrainingJobRunner.TrainingData.weightProblem(datasetIds, mixtureWeights)
+                .ifPresent(problem -> errors.add(new FieldError("mixture_weights", problem)));
         return errors;
     }
 

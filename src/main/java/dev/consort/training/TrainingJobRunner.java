@@ -106,6 +106,25 @@ public class TrainingJobRunner {
             return new TrainingData(List.of(datasetId), null);
         }
 
+        /** What is wrong with a mixture's weights for its datasets (null weights are equal), if anything. */
+        public static Optional<String> weightProblem(List<UUID> datasetIds, List<Double> weights) {
+            if (weights == null) {
+                return Optional.empty();
+            }
+            if (datasetIds == null || weights.size() != datasetIds.size()) {
+                return Optional.of("needs one weight per dataset_ids entry");
+            }
+            if (weights.stream().anyMatch(w -> w == null || !(w > 0) || w.isInfinite())) {
+                return Optional.of("every weight must be a positive number");
+            }
+            return Optional.empty();
+        }
+
+        /** The weights as drawn: the given ones, or equal ones. */
+        public List<Double> weightList() {
+            return java.util.Arrays.stream(weightArray()).boxed().toList();
+        }
+
         double[] weightArray() {
             double[] array = new double[datasetIds.size()];
             for (int i = 0; i < array.length; i++) {

@@ -409,6 +409,70 @@ class MergeJobTest extends ApiTest {
                 Integer.class, job.path("id").asText())).isEqualTo(2);
     }
 
+    /**
+     * DataMix beside the Table 1 baseline: the base trained on a mixture of the specialists' datasets (the MLPs at
+     * lr 8e-4 by default, as the paper's code trains it), evaluated on the same windows, and every row paired
+     * against it.
+     */
+    @Test
+    void aDataMixBaselineIsTrainedOnTheMixtureAndEveryRowIsPairedAgainstIt() {
+        JsonNode job = run("""
+                {"type": "merge", "spec": {"base_checkpoint_id": "%s", "expert_ids": ["%s", "%s"],
+                  "adaptation_dataset_id": "%s", %s,
+                  "methods": [{"method": "linear", "parameters": {"weight": 1}}],
+                  "baseline": {"finetune": {"training": {"steps": 4, "batch_size": 4, "context": 16}},
+                               "datamix": {"dataset_ids": ["%s", "%s"], "mixture_weights": [3, 1],
+                                           "training": {"steps": 6, "batch_size": 4, "context": 16}}}}}"""
+                .formatted(base, expertA, expertB, mixed, evaluation(), textA, textB));
+        JsonNode rows = job.path("result").path("rows");
+        int datamixRows = 0;
+        for (JsonNode row : rows) {
+            JsonNode versus = row.path("vs_datamix");
+            assertThat(versus.path("label").asText()).as(row.toString()).isEqualTo("datamix baseline");
+            if (row.path("method").asText().equals("datamix_baseline")) {
+                datamixRows++;
+                JsonNode parameters = row.path("parameters");
+                assertThat(parameters.path("trainable").asText()).isEqualTo("mlp");
+                assertThat(parameters.path("learning_rate").asDouble()).isEqualTo(8e-4);
+                assertThat(parameters.path("steps").asInt()).isEqualTo(6);
+                assertThat(parameters.path("dataset_ids")).extracting(JsonNode::asText).containsExactly(textA, textB);
+                assertThat(parameters.path("mixture_weights")).extracting(JsonNode::asDouble).containsExactly(3.0, 1.0);
+                // Against itself, window by window: exactly zero.
+                assertThat(versus.path("difference").asDouble()).isEqualTo(0.0);
+                assertThat(row.path("vs_baseline").path("label").asText()).isEqualTo("finetune baseline");
+            }
+        }
+        assertThat(datamixRows).isEqualTo(2);
+        JsonNode outputs = job.path("result").path("outputs");
+        assertThat(outputs.get(outputs.size() - 1).path("method").asText()).isEqualTo("datamix_baseline");
+        String datamix = outputs.get(outputs.size() - 1).path("checkpoint_id").asText();
+        assertThat(datamix).isNotEqualTo(outputs.get(outputs.size() - 2).path("checkpoint_id").asText());
+        assertThat(json(get("/checkpoints/" + datamix)).path("parent_id").asText()).isEqualTo(base);
+        List<String> series = new ArrayList<>();
+        json(get("/jobs/" + job.path("id").asText() + "/losses")).path("series")
+                .forEach(s -> series.add(s.path("name").asText()));
+        assertThat(series).contains("baseline/train", "datamix/train");
+    }
+
+    @Test
+    void aDataMixBaselineNeedsAMixtureItCanDraw() {
+        String experts = "\"expert_ids\": [\"" + expertA + "\", \"" + expertB + "\"], " + evaluation();
+        String training = "\"training\": {\"steps\": 2}";
+        int before = jdbc.queryForObject("select count(*) from job", Integer.class);
+        assertRejected("{\"method\": \"linear\", \"baseline\": {}, " + experts + "}", "baseline");
+        assertRejected("{\"method\": \"linear\", \"baseline\": {\"datamix\": {\"dataset_ids\": [\"" + textA + "\", \""
+                + textB + "\"], \"mixture_weights\": [1], " + training + "}}, " + experts + "}",
+                "baseline.datamix.mixture_weights");
+        assertRejected("{\"method\": \"linear\", \"baseline\": {\"datamix\": {\"dataset_ids\": [\"" + textA + "\", \""
+                + textB + "\"], \"mixture_weights\": [1, -2], " + training + "}}, " + experts + "}",
+                "baseline.datamix.mixture_weights");
+        assertRejected("{\"method\": \"linear\", \"baseline\": {\"datamix\": {\"dataset_ids\": [\"" + textA + "\"], "
+                + training + "}}, " + experts + "}", "baseline.datamix.dataset_ids");
+        assertRejected("{\"method\": \"linear\", \"baseline\": {\"datamix\": {\"dataset_ids\": [\"" + textA + "\", \""
+                + UUID.randomUUID() + "\"], " + training + "}}, " + experts + "}", "baseline.datamix.dataset_ids[1]");
+        assertThat(jdbc.queryForObject("select count(*) from job", Integer.class)).isEqualTo(before);
+    }
+
     /** The worker runs what was checked at submission: the plan stored with the job, every default resolved. */
     @Test
     void theValidatedPlanIsStoredWithTheJobAndTopKMayReachSpanTimesExperts() {
