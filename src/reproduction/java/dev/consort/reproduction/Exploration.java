@@ -1,7 +1,6 @@
 package dev.consort.reproduction;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -45,47 +43,23 @@ public final class Exploration {
             int evalWindows, List<Double> alphas) {
 
         static Options parse(String[] args) {
-            Map<String, String> given = new LinkedHashMap<>();
-            for (int i = 0; i < args.length; i++) {
-                if (args[i].equals("--help") || args[i].equals("-h")) {
-                    System.out.println(USAGE);
-                    System.exit(0);
-                }
-                if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                    throw new IllegalArgumentException("expected --option value, got " + args[i] + "; see --help");
-                }
-                given.put(args[i].substring(2), args[++i]);
-            }
-            Options options = new Options(option(given, "url", "http://localhost:8080"),
-                    option(given, "api-key", System.getenv("CONSORT_API_KEY")),
-                    Path.of(option(given, "datasets", "../shared/datasets")),
-                    Path.of(option(given, "out", "reproduction/exploration")),
-                    option(given, "tag", "explore"),
-                    List.of(option(given, "cells", "strong-mlp-8e-4,strong-mlp-3e-3,strong-all-3e-3,weak-all-3e-3")
+            Arguments given = new Arguments(args, USAGE);
+            Options options = new Options(given.text("url", "http://localhost:8080"),
+                    given.text("api-key", System.getenv("CONSORT_API_KEY")),
+                    Path.of(given.text("datasets", "../shared/datasets")),
+                    Path.of(given.text("out", "reproduction/exploration")),
+                    given.text("tag", "explore"),
+                    List.of(given.text("cells", "strong-mlp-8e-4,strong-mlp-3e-3,strong-all-3e-3,weak-all-3e-3")
                             .split(",")).stream().map(Cell::parse).toList(),
-                    Integer.parseInt(option(given, "pretrain-steps", "1200")),
-                    Integer.parseInt(option(given, "weak-base-step", "400")),
-                    Integer.parseInt(option(given, "steps", "800")),
-                    Integer.parseInt(option(given, "checkpoint-every", "100")),
-                    Integer.parseInt(option(given, "batch", "4")),
-                    Integer.parseInt(option(given, "context", "128")),
-                    Integer.parseInt(option(given, "eval-windows", "128")),
-                    List.of(option(given, "alphas", "0.25,0.5,0.75").split(",")).stream()
-                            .map(Double::parseDouble).toList());
-            // Every option read above was taken out of the map: what is left, nobody reads.
-            if (!given.isEmpty()) {
-                throw new IllegalArgumentException("unknown options " + given.keySet() + "; see --help");
-            }
+                    given.integer("pretrain-steps", 1200), given.integer("weak-base-step", 400),
+                    given.integer("steps", 800), given.integer("checkpoint-every", 100), given.integer("batch", 4),
+                    given.integer("context", 128), given.integer("eval-windows", 128),
+                    given.numbers("alphas", "0.25,0.5,0.75"));
+            given.finish();
             if (options.pretrainSteps % options.weakBaseStep != 0) {
                 throw new IllegalArgumentException("--weak-base-step must divide --pretrain-steps (it is a checkpoint)");
             }
             return options;
-        }
-
-        /** The option's value, taken out of {@code given}, or its default. */
-        private static String option(Map<String, String> given, String name, String fallback) {
-            String value = given.remove(name);
-            return value != null ? value : fallback;
         }
     }
 
@@ -120,36 +94,32 @@ public final class Exploration {
 
     private void run() throws IOException, InterruptedException {
         long start = System.nanoTime();
-        Path data = options.datasets();
-        String wiki = api.dataset(options.tag() + "-wikitext", data.resolve("wikitext2-test.txt"), "{text}",
-                data.resolve("wikitext2-valid.txt"));
-        String math = api.dataset(options.tag() + "-gsm8k", data.resolve("gsm8k-train.jsonl"), "{question}\n{answer}", null);
-        String code = api.dataset(options.tag() + "-codealpaca", data.resolve("codealpaca.json"),
-                "{instruction}\n{input}\n{output}", null);
-        String hard = api.dataset(options.tag() + "-gsm-hard", data.resolve("gsm-hard.jsonl"), "{input}\n{code}", null);
-
-        JsonNode pretrain = api.await(api.submit(options.tag() + "-pretrain", pretrainJob(wiki)), "pretrain");
-        save("pretrain", pretrain);
-        Map<String, String> bases = Map.of("strong", checkpointAt(pretrain, options.pretrainSteps()),
-                "weak", checkpointAt(pretrain, options.weakBaseStep()));
+        JobBodies.Datasets data = JobBodies.Datasets.upload(api, options.tag(), options.datasets());
+        JobBodies.Shape shape = new JobBodies.Shape(4, 128, 4, options.context());
+        JsonNode pretrain = api.await(api.submit(options.tag() + "-pretrain", JobBodies.pretrain(options.tag()
+                + "-pretrain", shape, data.wiki(), options.pretrainSteps(), 8, options.weakBaseStep())), "pretrain");
+        JobBodies.save(options.out(), "pretrain", pretrain);
+        Map<String, String> bases = Map.of("strong", JobBodies.checkpointAt(pretrain, options.pretrainSteps()),
+                "weak", JobBodies.checkpointAt(pretrain, options.weakBaseStep()));
 
         // Every specialist is queued at once so the worker never idles; each sweep jumps the queue when its pair is done.
         Map<String, JsonNode[]> specialists = new LinkedHashMap<>();
         for (Cell cell : options.cells()) {
             String base = bases.get(cell.base());
             specialists.put(cell.name(), new JsonNode[] {
-                api.submit(key(cell, "math"), finetuneJob(cell, base, math, "math")),
-                api.submit(key(cell, "code"), finetuneJob(cell, base, code, "code"))});
+                api.submit(key(cell, "math"), finetuneJob(cell, base, data.math(), "math")),
+                api.submit(key(cell, "code"), finetuneJob(cell, base, data.code(), "code"))});
         }
         List<ExplorationReport.CellResult> results = new ArrayList<>();
         for (Cell cell : options.cells()) {
             JsonNode mathJob = api.await(specialists.get(cell.name())[0], cell.name() + " math");
             JsonNode codeJob = api.await(specialists.get(cell.name())[1], cell.name() + " code");
-            save(cell.name() + "-math", mathJob);
-            save(cell.name() + "-code", codeJob);
-            JsonNode sweep = api.await(api.submit(key(cell, "sweep"), sweepJob(cell, mathJob, codeJob, hard, wiki)),
+            JobBodies.save(options.out(), cell.name() + "-math", mathJob);
+            JobBodies.save(options.out(), cell.name() + "-code", codeJob);
+            JsonNode sweep = api.await(api.submit(key(cell, "sweep"), JobBodies.sweep(options.tag() + "-" + cell.name()
+                    + "-sweep", mathJob, codeJob, data, options.alphas(), options.context(), options.evalWindows())),
                     cell.name() + " sweep");
-            save(cell.name() + "-sweep", sweep);
+            JobBodies.save(options.out(), cell.name() + "-sweep", sweep);
             for (String plot : List.of("merge-loss-vs-step", "gain-vs-step", "cka-vs-step")) {
                 api.download("/jobs/" + sweep.path("id").asString() + "/plots/" + plot, "image/png",
                         options.out().resolve("plots").resolve(cell.name() + "-" + plot + ".png"));
@@ -166,56 +136,8 @@ public final class Exploration {
         return options.tag() + "-" + cell.name() + "-" + options.steps() + "-" + what;
     }
 
-    private ObjectNode pretrainJob(String wiki) {
-        ObjectNode job = ConsortClient.JSON.createObjectNode().put("type", "pretrain").put("name", options.tag() + "-pretrain");
-        ObjectNode spec = job.putObject("spec");
-        spec.putObject("config").put("n_layer", 4).put("n_embd", 128).put("n_head", 4).put("n_positions", options.context());
-        spec.put("dataset_id", wiki);
-        spec.putObject("training").put("steps", options.pretrainSteps()).put("batch_size", 8)
-                .put("context", options.context()).put("learning_rate", 0.003)
-                .put("warmup_steps", options.pretrainSteps() / 20).put("eval_every", options.pretrainSteps() / 6)
-                .put("eval_windows", 64).put("checkpoint_every", options.weakBaseStep());
-        return job;
-    }
-
-    /** A specialist at a constant learning rate (after a short warm-up), so later steps keep moving it. */
     private ObjectNode finetuneJob(Cell cell, String base, String dataset, String what) {
-        ObjectNode job = ConsortClient.JSON.createObjectNode().put("type", "finetune")
-                .put("name", options.tag() + "-" + cell.name() + "-" + what);
-        ObjectNode spec = job.putObject("spec").put("base_checkpoint_id", base).put("dataset_id", dataset)
-                .put("trainable", cell.trainable());
-        spec.putObject("training").put("steps", options.steps()).put("batch_size", options.batch())
-                .put("context", options.context()).put("learning_rate", cell.learningRate()).put("warmup_steps", 20)
-                .put("min_lr_ratio", 1.0).put("eval_every", options.checkpointEvery()).put("eval_windows", 32)
-                .put("checkpoint_every", options.checkpointEvery());
-        return job;
-    }
-
-    private ObjectNode sweepJob(Cell cell, JsonNode mathJob, JsonNode codeJob, String hard, String wiki) {
-        ObjectNode job = ConsortClient.JSON.createObjectNode().put("type", "sweep")
-                .put("name", options.tag() + "-" + cell.name() + "-sweep").put("priority", 10);
-        ObjectNode spec = job.putObject("spec").put("finetune_job_a_id", mathJob.path("id").asString())
-                .put("finetune_job_b_id", codeJob.path("id").asString()).put("adaptation_dataset_id", hard)
-                .put("reference_dataset_id", wiki).put("method", "activation_interpolation");
-        ArrayNode alphas = spec.putObject("parameters").putArray("alphas");
-        options.alphas().forEach(alphas::add);
-        spec.putObject("evaluation").put("split", "validation").put("context", options.context())
-                .put("max_windows", options.evalWindows()).put("batch_size", 8);
-        return job;
-    }
-
-    private static String checkpointAt(JsonNode trainingJob, long step) {
-        for (JsonNode checkpoint : trainingJob.path("result").path("checkpoints")) {
-            if (checkpoint.path("step").asLong() == step) {
-                return checkpoint.path("checkpoint_id").asString();
-            }
-        }
-        throw new IllegalStateException("job " + trainingJob.path("id").asString() + " has no checkpoint at step " + step);
-    }
-
-    private void save(String name, JsonNode job) throws IOException {
-        Path file = options.out().resolve("jobs").resolve(name + ".json");
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, ConsortClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(job));
+        return JobBodies.finetune(options.tag() + "-" + cell.name() + "-" + what, base, dataset, cell.trainable(),
+                cell.learningRate(), options.steps(), options.batch(), options.context(), options.checkpointEvery(), null);
     }
 }
