@@ -1,15 +1,16 @@
 package dev.consort.worker;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,9 @@ public class WorkerPool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
     /** Longest pause between attempts to reach an unreachable database. */
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    /** How libtorch reports a failed allocation, on the CPU ("not enough memory") and on CUDA ("out of memory"). */
+    private static final Pattern NATIVE_OUT_OF_MEMORY = Pattern.compile(
+            "(?i)out of memory|not enough memory|can't allocate memory");
 
     private final String name;
     private final WorkerSettings settings;
@@ -47,7 +51,7 @@ public class WorkerPool implements AutoCloseable {
     private final JobTypes types;
     private final JsonMapper json;
     private final JobStateStore states;
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService heartbeats;
 
     private volatile boolean stopping;
@@ -75,6 +79,7 @@ public class WorkerPool implements AutoCloseable {
         for (String device : settings.devices()) {
             Thread thread = new Thread(() -> workLoop(device), name + "-" + device);
             thread.setDaemon(true);
+            thread.setUncaughtExceptionHandler((dead, e) -> log.error("Worker thread {} died", dead.getName(), e));
             threads.add(thread);
             thread.start();
         }
@@ -83,6 +88,19 @@ public class WorkerPool implements AutoCloseable {
 
     boolean isStopping() {
         return stopping;
+    }
+
+    /** How many worker threads the pool started. */
+    public int threadCount() {
+        return threads.size();
+    }
+
+    /** The worker threads that have ended although the pool was not stopped: readiness reports them. */
+    public List<String> deadThreads() {
+        if (stopping) {
+            return List.of();
+        }
+        return threads.stream().filter(thread -> !thread.isAlive()).map(Thread::getName).toList();
     }
 
     boolean isHalted() {
@@ -148,11 +166,23 @@ public class WorkerPool implements AutoCloseable {
                 // Typically the database is unreachable: back off and try again.
                 if (!halted) {
                     log.warn("Worker {} on {} could not poll the queue: {}", name, device, e.toString());
-                    sleepQuietly(MAX_BACKOFF.compareTo(settings.poll().multipliedBy(5)) < 0
-                            ? MAX_BACKOFF : settings.poll().multipliedBy(5));
+                    sleepQuietly(backoff());
+                }
+            } catch (ThreadDeath death) {
+                throw death;
+            } catch (Throwable e) {
+                // An Error outside any job (claiming one, or recording its end): this thread is the device's only
+                // worker, so it carries on rather than leave the device idle while the process looks healthy.
+                if (!halted) {
+                    log.error("Worker {} on {} hit {} outside a job; carrying on", name, device, e.toString(), e);
+                    sleepQuietly(backoff());
                 }
             }
         }
+    }
+
+    private Duration backoff() {
+        return MAX_BACKOFF.compareTo(settings.poll().multipliedBy(5)) < 0 ? MAX_BACKOFF : settings.poll().multipliedBy(5);
     }
 
     private void execute(ClaimedJob claimed, String device) {
@@ -192,12 +222,42 @@ public class WorkerPool implements AutoCloseable {
                         () -> queue.release(job.lease(), "database unavailable on " + name + "; job requeued"));
                 return;
             }
+            String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+            if (e.getMessage() != null && NATIVE_OUT_OF_MEMORY.matcher(e.getMessage()).find()) {
+                log.error("Job {} ran out of native memory", job.jobId(), e);
+                finish(job, "failed", null, RESOURCE_EXHAUSTED, exhausted(message));
+                return;
+            }
             log.error("Job {} failed", job.jobId(), e);
+            finish(job, "failed", null, "internal_error", message);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // The job's own objects are unreachable once it has unwound, so the thread can go on; running the job
+            // again would exhaust the same resource, so it fails now instead of being retried max_attempts times.
+            if (halted) {
+                return;
+            }
+            log.error("Job {} exhausted a resource", job.jobId(), e);
+            finish(job, "failed", null, RESOURCE_EXHAUSTED, exhausted(e.getClass().getSimpleName() + ": " + e.getMessage()));
+        } catch (ThreadDeath death) {
+            throw death;
+        } catch (Error e) {
+            if (halted) {
+                return;
+            }
+            log.error("Job {} failed with an error", job.jobId(), e);
             finish(job, "failed", null, "internal_error", e.getClass().getSimpleName() + ": " + e.getMessage());
         } finally {
             heartbeat.cancel(false);
             MDC.remove("job_id");
         }
+    }
+
+    /** The error code of a job that ran out of memory or stack: not retried, since a rerun would too. */
+    static final String RESOURCE_EXHAUSTED = "resource_exhausted";
+
+    private static String exhausted(String cause) {
+        return "the job ran out of memory (" + cause + "); it is not retried: give it a smaller batch_size, context "
+                + "or model";
     }
 
     /** Runs the job's handler on the plan stored at submission (planned from the spec for older jobs). */

@@ -50,6 +50,11 @@ class WorkerPoolLifecycle implements SmartLifecycle {
         }
     }
 
+    /** This process's pool, or null when it runs no workers (or is stopped). */
+    synchronized WorkerPool pool() {
+        return pool;
+    }
+
     @Override
     public synchronized boolean isRunning() {
         return pool != null;

@@ -22,7 +22,7 @@ import jakarta.validation.constraints.NotNull;
 /**
  * A test-only job type, {@code test.count}: takes {@code steps} steps of {@code step_millis} each,
  * records a loss point per step, and counts how many times each job was started and completed, so
- * tests can check exactly-once execution.
+ * tests can check exactly-once execution. At {@code fail_at} it fails as {@code fail_with} says.
  */
 @Component
 public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec, CountingTestHandler.Spec> {
@@ -37,6 +37,7 @@ public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec,
             @NotNull @Min(1) @Max(10_000) Integer steps,
             @JsonProperty("step_millis") @Min(0) @Max(10_000) Integer stepMillis,
             @JsonProperty("fail_at") Integer failAt,
+            @JsonProperty("fail_with") String failWith,
             @JsonProperty("state_every") @Min(1) Integer stateEvery) implements JobSpec {
         @Override
         public List<InputRef> inputs() {
@@ -87,7 +88,7 @@ public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec,
                 Thread.sleep(spec.stepMillis());
             }
             if (spec.failAt() != null && spec.failAt() == step) {
-                throw new JobFailedException("test_failure", "failed at step " + step + " as asked");
+                fail(spec.failWith(), step);
             }
             context.loss("train", step, step * 16L, 1.0 / step);
             context.progress(Map.of("step", step, "steps", spec.steps()));
@@ -98,5 +99,19 @@ public class CountingTestHandler implements JobHandler<CountingTestHandler.Spec,
         }
         COMPLETIONS.computeIfAbsent(context.jobId(), id -> new AtomicInteger()).incrementAndGet();
         return Map.of("steps", spec.steps());
+    }
+
+    /** How a job fails at its {@code fail_at} step: by default a {@link JobFailedException}. */
+    private static void fail(String failWith, int step) throws JobFailedException {
+        String message = "failed at step " + step + " as asked";
+        switch (failWith == null ? "job" : failWith) {
+            case "out_of_memory" -> throw new OutOfMemoryError("Java heap space (" + message + ")");
+            case "stack_overflow" -> throw new StackOverflowError(message);
+            // As libtorch reports a failed CPU allocation through DJL.
+            case "native_out_of_memory" -> throw new ai.djl.engine.EngineException("[enforce fail at alloc_cpu.cpp:117] "
+                    + "data. DefaultCPUAllocator: not enough memory: you tried to allocate 1099511627776 bytes.");
+            case "assertion" -> throw new AssertionError(message);
+            default -> throw new JobFailedException("test_failure", message);
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.consort.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,8 @@ import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.consort.job.JobTypes;
@@ -30,6 +33,8 @@ class WorkerQueueTest extends ApiTest {
     JsonMapper json;
     @Autowired
     JobStateStore states;
+    @Autowired
+    WorkerPoolLifecycle lifecycle;
 
     private final List<WorkerPool> pools = new ArrayList<>();
 
@@ -174,6 +179,55 @@ class WorkerQueueTest extends ApiTest {
         assertThat(status(id)).isEqualTo("queued");
         assertThat(jdbc.queryForObject("select attempts from job where id = ?", Integer.class, id)).isZero();
         jdbc.update("update job set status = 'cancelled' where id = ?", id);
+    }
+
+    /**
+     * An Error inside a job (the Java heap or stack exhausted, libtorch failing an allocation, an assertion) fails
+     * that job once, with a code that says why, and the worker thread goes on to the next job.
+     */
+    @ParameterizedTest
+    @CsvSource({"out_of_memory, resource_exhausted", "stack_overflow, resource_exhausted",
+        "native_out_of_memory, resource_exhausted", "assertion, internal_error"})
+    void aJobThatThrowsAnErrorFailsOnceAndItsWorkerRunsTheNextJob(String failWith, String code) {
+        UUID failing = enqueue("{\"steps\": 3, \"fail_at\": 2, \"fail_with\": \"" + failWith + "\"}");
+        UUID next = enqueue("{\"steps\": 2}");
+        WorkerPool pool = pool("pool-survivor", Duration.ofSeconds(30), "lab:0");
+
+        await(Duration.ofSeconds(30), () -> "failed".equals(status(failing)) && "succeeded".equals(status(next)));
+        assertThat(jdbc.queryForObject("select error_code from job where id = ?", String.class, failing)).isEqualTo(code);
+        assertThat(jdbc.queryForObject("select attempts from job where id = ?", Integer.class, failing)).isEqualTo(1);
+        assertThat(CountingTestHandler.STARTS.get(failing)).hasValue(1);
+        if (code.equals("resource_exhausted")) {
+            assertThat(jdbc.queryForObject("select error_message from job where id = ?", String.class, failing))
+                    .contains("ran out of memory").contains("not retried");
+        }
+        assertThat(pool.deadThreads()).isEmpty();
+    }
+
+    /** Readiness goes down when a worker thread has died, and comes back when the pool is restarted. */
+    @Test
+    @SuppressWarnings("removal")
+    void readinessReportsAWorkerThreadThatDied() throws InterruptedException {
+        assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
+        WorkerPool app = lifecycle.pool();
+        assertThat(app.deadThreads()).isEmpty();
+        String prefix = dev.consort.storage.ProcessDirectory.hostName() + ":" + ProcessHandle.current().pid() + "-";
+        Thread worker = Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith(prefix) && !thread.getName().endsWith("-heartbeat"))
+                .findFirst().orElseThrow();
+        try {
+            // What no catch in the work loop survives: the thread is killed from outside (possible up to Java 19).
+            worker.stop();
+            worker.join(10_000);
+            assertThat(app.deadThreads()).containsExactly(worker.getName());
+            HttpResponse<String> down = get("/actuator/health/readiness");
+            assertThat(down.statusCode()).isEqualTo(503);
+            assertThat(down.body()).contains("DOWN");
+        } finally {
+            lifecycle.stop();
+            lifecycle.start();
+        }
+        assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
     }
 
     static void await(Duration timeout, BooleanSupplier condition) {
