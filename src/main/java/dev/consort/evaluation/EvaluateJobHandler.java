@@ -13,9 +13,11 @@ import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointModels;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
+import dev.consort.engine.MemoryEstimate;
 import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobContext;
 import dev.consort.job.JobHandler;
+import dev.consort.job.spec.JobBudgets;
 import dev.consort.job.spec.JobDefaults;
 import dev.consort.web.ApiProblem.FieldError;
 
@@ -32,10 +34,12 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
 
     private final CheckpointModels models;
     private final EvaluationTable table;
+    private final JobBudgets budgets;
 
-    EvaluateJobHandler(CheckpointModels models, EvaluationTable table) {
+    EvaluateJobHandler(CheckpointModels models, EvaluationTable table, JobBudgets budgets) {
         this.models = models;
         this.table = table;
+        this.budgets = budgets;
     }
 
     @Override
@@ -57,18 +61,23 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
     @Override
     public Plan plan(EvaluateSpec spec) throws InvalidSpecException {
         List<FieldError> errors = new ArrayList<>();
+        int batch = spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize();
         for (int i = 0; i < spec.checkpointIds().size(); i++) {
             Checkpoint checkpoint = models.checkpoint(spec.checkpointIds().get(i));
             if (spec.context() != null && spec.context() > checkpoint.nPositions()) {
                 errors.add(new FieldError("context", "exceeds n_positions " + checkpoint.nPositions()
                         + " of checkpoint_ids[" + i + "]"));
+            } else if (errors.isEmpty()) {
+                // One checkpoint at a time, each on batch_size windows of the context.
+                int context = spec.context() != null ? spec.context() : JobDefaults.context(checkpoint.nPositions());
+                errors.addAll(budgets.check(JobBudgets.Estimate.memoryOnly("batch_size",
+                        MemoryEstimate.evaluation(models.config(checkpoint), 1, batch, context))));
             }
         }
         InvalidSpecException.throwIfAny(errors);
         Split split = "train".equals(spec.split()) ? Split.TRAIN : Split.VALIDATION;
         return new Plan(spec.checkpointIds(), new EvaluationPlan(spec.datasetIds(), split, spec.context(),
-                spec.maxWindows() == null ? JobDefaults.EVALUATE_WINDOWS : spec.maxWindows(),
-                spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize()));
+                spec.maxWindows() == null ? JobDefaults.EVALUATE_WINDOWS : spec.maxWindows(), batch));
     }
 
     @Override

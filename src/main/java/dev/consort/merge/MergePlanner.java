@@ -20,6 +20,7 @@ import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationPlan;
 import dev.consort.job.InvalidSpecException;
+import dev.consort.job.spec.JobBudgets;
 import dev.consort.job.spec.JobDefaults;
 import dev.consort.merge.features.FeatureMergeMethod;
 import dev.consort.merge.features.FeatureMergeMethods;
@@ -34,6 +35,7 @@ import dev.consort.merge.weights.WeightMergeMethod.BaseModelRole;
 import dev.consort.merge.weights.WeightMergeMethod;
 import dev.consort.merge.weights.WeightMergeMethods;
 import dev.consort.merge.weights.WeightMergeRequest;
+import dev.consort.training.TrainingBudget;
 import dev.consort.training.TrainingJobRunner;
 import dev.consort.training.TrainingPlans;
 import dev.consort.training.TrainingSettings;
@@ -57,11 +59,13 @@ public class MergePlanner {
     private final CheckpointModels models;
     private final MergeInputs inputs;
     private final DatasetTokens datasets;
+    private final JobBudgets budgets;
 
-    MergePlanner(CheckpointModels models, MergeInputs inputs, DatasetTokens datasets) {
+    MergePlanner(CheckpointModels models, MergeInputs inputs, DatasetTokens datasets, JobBudgets budgets) {
         this.models = models;
         this.inputs = inputs;
         this.datasets = datasets;
+        this.budgets = budgets;
     }
 
     /** The plan of a JSON merge spec whose fields and references already passed. */
@@ -110,6 +114,15 @@ public class MergePlanner {
                         shared.nPositions()), seed);
         if (plan.evaluation().context() != null && plan.evaluation().context() > shared.nPositions()) {
             errors.add(new FieldError("evaluation.context", "exceeds n_positions (" + shared.nPositions() + ")"));
+        }
+        Gpt2Config sharedConfig = models.config(shared);
+        if (plan.baseline() != null) {
+            errors.addAll(budgets.check(TrainingBudget.of(sharedConfig, plan.baseline().training(),
+                    "baseline.finetune.training.")));
+        }
+        if (plan.datamix() != null) {
+            errors.addAll(budgets.check(TrainingBudget.of(sharedConfig, plan.datamix().training(),
+                    "baseline.datamix.training.")));
         }
         if (errors.isEmpty()) {
             List<String> expertFields = new ArrayList<>();

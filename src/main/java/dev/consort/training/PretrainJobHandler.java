@@ -5,10 +5,13 @@ import org.springframework.stereotype.Component;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Gpt2Config;
+import dev.consort.engine.Gpt2FormatException;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.job.JobContext;
+import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobHandler;
+import dev.consort.job.spec.JobBudgets;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code pretrain}: a GPT-2 of the given shape from random initialisation (std 0.02), trained on a dataset. */
@@ -19,10 +22,12 @@ class PretrainJobHandler implements JobHandler<PretrainSpec, PretrainSpec> {
 
     private final TrainingJobRunner runner;
     private final JsonMapper json;
+    private final JobBudgets budgets;
 
-    PretrainJobHandler(TrainingJobRunner runner, JsonMapper json) {
+    PretrainJobHandler(TrainingJobRunner runner, JsonMapper json, JobBudgets budgets) {
         this.runner = runner;
         this.json = json;
+        this.budgets = budgets;
     }
 
     @Override
@@ -41,7 +46,16 @@ class PretrainJobHandler implements JobHandler<PretrainSpec, PretrainSpec> {
     }
 
     @Override
-    public PretrainSpec plan(PretrainSpec spec) {
+    public PretrainSpec plan(PretrainSpec spec) throws InvalidSpecException {
+        Gpt2Config config;
+        try {
+            config = Gpt2Config.parse(HfGpt2ConfigJson.of(spec.config(), json));
+        } catch (Gpt2FormatException e) {
+            throw new InvalidSpecException("config", e.getMessage());
+        }
+        TrainingPlan plan = TrainingPlans.resolve(spec.training(), config.nPositions(), DEFAULT_LEARNING_RATE,
+                TrainingPlan.Trainable.ALL);
+        InvalidSpecException.throwIfAny(budgets.check(TrainingBudget.of(config, plan, "training.")));
         return spec;
     }
 

@@ -207,4 +207,35 @@ class TrainingJobsTest extends TrainingJobsSupport {
         assertThat(json(response).path("errors").get(0).path("field").asText()).isEqualTo("spec.context");
         assertThat(json(response).path("errors").get(0).path("message").asText()).contains("n_positions");
     }
+
+    /**
+     * Jobs too big for a worker are refused at submission, naming the budget and giving the estimate: the issue's
+     * batch 4096 × context 65536, and a million checkpoints; nothing is stored.
+     */
+    @Test
+    @Order(5)
+    void jobsOverTheirBudgetsAreRefusedAtSubmissionWithTheEstimate() {
+        int before = jdbc.queryForObject("select count(*) from job", Integer.class);
+        HttpResponse<String> huge = postJson("/jobs", """
+                {"type": "pretrain", "spec": {"config": {"n_layer": 2, "n_embd": 16, "n_head": 2, "n_positions": 65536},
+                  "dataset_id": "%s", "training": {"steps": 1, "batch_size": 4096, "context": 65536}}}"""
+                .formatted(dataset));
+        assertThat(huge.statusCode()).as(huge.body()).isEqualTo(422);
+        JsonNode error = json(huge).path("errors").get(0);
+        assertThat(error.path("field").asText()).isEqualTo("spec.training.batch_size");
+        // Attention scores and probabilities, 2 floats × 4096 windows × 2 heads × 65536² × 2 layers: 512 TiB; the
+        // two int[4096 × 65536] token arrays: 2 GiB.
+        assertThat(error.path("message").asText()).contains("memory budget of 16.0 GiB")
+                .contains("consort.budgets.memory").contains("attention 512.0 TiB").contains("token arrays 2.0 GiB");
+
+        HttpResponse<String> checkpoints = postJson("/jobs", """
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s",
+                  "training": {"steps": 1000000, "checkpoint_every": 1}}}""".formatted(pretrained, dataset));
+        assertThat(checkpoints.statusCode()).as(checkpoints.body()).isEqualTo(422);
+        error = json(checkpoints).path("errors").get(0);
+        assertThat(error.path("field").asText()).isEqualTo("spec.training.checkpoint_every");
+        assertThat(error.path("message").asText()).contains("1000000 checkpoints").contains("consort.budgets.checkpoints");
+
+        assertThat(jdbc.queryForObject("select count(*) from job", Integer.class)).isEqualTo(before);
+    }
 }
