@@ -1,4 +1,5 @@
-// One job: its state and live progress, events, loss curves, results table, CKA heatmap or sweep plots.
+// One job: its state and live progress, events, loss curves, results table, CKA heatmap, sweep plots or
+// compatibility verdict.
 
 import {getJson, loadImage, postJson} from '../api.js';
 import {loadCatalog, nameOf} from '../catalog.js';
@@ -245,11 +246,48 @@ async function showOutcome(container, job, catalog, signal) {
       + (Array.isArray(result.critical_step_ci95) ? ` (95% interval over windows: steps ${result.critical_step_ci95[0]}`
         + `–${result.critical_step_ci95[1]})` : '')
       + `, merge loss ${formatNumber(result.critical_merge_loss)}. ${result.verdict || ''}`) : null));
+    const turns = [['Expert A', result.expert_a_turn], ['Expert B', result.expert_b_turn]].filter(([, turn]) => turn);
+    if (turns.length) {
+      parts.push(h('p', {id: 'sweep-turns', class: 'note'}, turns.map(([name, turn]) => `${name}: own loss lowest at `
+        + `step ${turn.lowest_step}, last step ${signed(turn.last_step_minus_lowest.difference)}`
+        + `${intervalText(turn.last_step_minus_lowest)}${turn.turns_upward ? ' (over-specialised)' : ''}.`).join(' ')));
+    }
   }
+  if (job.type === 'compatibility') parts.push(compatibilitySection(result));
   const outputs = outputsSection(result, catalog);
   if (outputs) parts.push(outputs);
   parts.push(h('details', {}, h('summary', {}, 'Result'), h('pre', {class: 'json'}, JSON.stringify(result, null, 2))));
   replace(container, parts);
+}
+
+/** Whether to merge: the recommendation, the predicted gain with its interval, and how well the model predicts. */
+function compatibilitySection(result) {
+  const model = result.model || {};
+  const gain = result.predicted_gain || {};
+  const items = [
+    ['merge method', result.method], ['CKA on the probe', formatNumber(result.cka)],
+    ['probe windows', result.windows],
+    ['predicted gain over the better expert', `${signed(gain.gain)}${intervalText(gain)}`],
+    ['fitted on', `${model.sweeps} sweep(s), ${model.observations} step(s)`],
+    ['held-out Spearman', model.held_out_spearman === null || model.held_out_spearman === undefined
+      ? 'not yet measurable (needs two sweeps or more, and three held-out steps)' : formatNumber(model.held_out_spearman)],
+  ].filter(([, value]) => value !== undefined && value !== null);
+  return h('section', {'aria-labelledby': 'compatibility-heading'},
+    h('h2', {id: 'compatibility-heading'}, 'Should these specialists be merged?'),
+    h('p', {id: 'compatibility-recommendation', class: 'verdict'}, h('strong', {}, result.recommendation || ''),
+      result.reason ? `: ${result.reason}.` : ''),
+    h('dl', {class: 'facts compact'}, items.map(([term, value]) => fact(term, value))),
+    h('p', {class: 'note'}, 'The gain is the better expert\'s loss minus the merge\'s (positive: the merge is better), '
+      + 'predicted from this tenant\'s sweeps with a 95% prediction interval.'));
+}
+
+function signed(value) {
+  return typeof value === 'number' ? `${value > 0 ? '+' : ''}${formatNumber(value)}` : '';
+}
+
+function intervalText(interval) {
+  return interval && typeof interval.ci95_low === 'number' && typeof interval.ci95_high === 'number'
+    ? ` [${formatNumber(interval.ci95_low)}, ${formatNumber(interval.ci95_high)}]` : '';
 }
 
 function ckaSummary(result) {
@@ -321,19 +359,24 @@ function resultsSection(job, rows, catalog) {
   return h('section', {'aria-labelledby': 'results-heading'}, heading,
     h('p', {class: 'note'}, 'Cross-entropy in nats on held-out windows; lower is better, the lowest per column is marked. '
       + '± is the 95% interval over the windows; Δ is the paired difference from the better expert '
-      + (merge ? '' : '(here: from the first model) ') + 'on the same windows, with its 95% interval.'),
+      + (merge ? '(Δ baseline, Δ DataMix: from the fine-tuning baselines) ' : '(here: from the first model) ')
+      + 'on the same windows, with its 95% interval.'),
     table(null, headers, body, {id: 'results-table'}));
 }
 
-/** The row's paired difference from its reference (the better expert, or the first model), marked when it is clear of zero. */
+/**
+ * The row's paired differences from its references (the better expert or the first model, and in merge tables the
+ * fine-tuning and DataMix baselines), each marked when its interval is clear of zero.
+ */
 function comparison(row, method) {
-  const versus = row.vs_best_expert || row.vs_first;
-  if (!versus || typeof versus.difference !== 'number' || method === 'expert' || versus.difference === 0) return null;
-  const interval = typeof versus.ci95_low === 'number' && typeof versus.ci95_high === 'number'
-    ? ` [${formatNumber(versus.ci95_low)}, ${formatNumber(versus.ci95_high)}]` : '';
-  const verdict = versus.ci95_high < 0 ? ' lower' : versus.ci95_low > 0 ? ' higher' : '';
-  return h('div', {class: `note difference${verdict}`},
-    `Δ ${versus.difference > 0 ? '+' : ''}${formatNumber(versus.difference)}${interval}`);
+  const references = [['', row.vs_best_expert || row.vs_first, method === 'expert'],
+    ['baseline ', row.vs_baseline, method === 'finetune_baseline'], ['DataMix ', row.vs_datamix, method === 'datamix_baseline']];
+  const lines = references.filter(([, versus, self]) => versus && typeof versus.difference === 'number' && !self
+    && versus.difference !== 0).map(([name, versus]) => {
+    const verdict = versus.ci95_high < 0 ? ' lower' : versus.ci95_low > 0 ? ' higher' : '';
+    return h('div', {class: `note difference${verdict}`}, `Δ ${name}${signed(versus.difference)}${intervalText(versus)}`);
+  });
+  return lines.length ? lines : null;
 }
 
 function outputName(row, catalog) {

@@ -27,8 +27,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * The dashboard end to end, in headless Chromium against the running service: jobs launched from the
  * page's form are followed live (the progress bar fills and the state turns to succeeded through the
- * event stream, without a reload), and their loss plot, merge table, CKA heatmap, sweep plots and the
- * checkpoint lineage appear. Screenshots land in target/dashboard-screenshots/.
+ * event stream, without a reload), and their loss plot, merge table, CKA heatmap, sweep plots, compatibility
+ * verdict and the checkpoint lineage appear. Screenshots land in target/dashboard-screenshots/.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DashboardBrowserTest extends ApiTest {
@@ -44,6 +44,7 @@ class DashboardBrowserTest extends ApiTest {
     private WebDriver page;
     private String base;
     private String mathJob;
+    private String mathDataset;
     private String codeDataset;
 
     @BeforeAll
@@ -64,7 +65,7 @@ class DashboardBrowserTest extends ApiTest {
                 .file("file", "notes.txt", "Plain notes.\n\nMore notes.\n".getBytes(StandardCharsets.UTF_8))
                 .field("name", MARKUP_NAME));
         assertThat(markup.statusCode()).as(markup.body()).isEqualTo(201);
-        String mathDataset = dataset("math.txt", "Seven times eight is fifty six. Nine plus four is thirteen.");
+        mathDataset = dataset("math.txt", "Seven times eight is fifty six. Nine plus four is thirteen.");
         // The math specialist trains through the API while the page launches the code one.
         HttpResponse<String> math = postJson("/jobs", """
                 {"type": "finetune", "name": "math-specialist", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s",
@@ -159,7 +160,26 @@ class DashboardBrowserTest extends ApiTest {
         assertImageLoaded("sweep-step-plot");
         assertImageLoaded("sweep-cka-plot");
         assertThat(visible(By.id("results-table")).getText()).contains("merge_loss");
+        assertThat(page.findElement(By.id("sweep-turns")).getText()).contains("Expert A: own loss lowest at step");
         chromium.screenshot("sweep-job");
+
+        // The compatibility model is fitted on sweeps with three steps or more: two more specialists, with a checkpoint
+        // every 5 steps, and their sweep, through the API.
+        String sweepA = specialistWithCheckpoints(mathDataset);
+        String sweepB = specialistWithCheckpoints(codeDataset);
+        HttpResponse<String> fitting = postJson("/jobs", """
+                {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
+                  "adaptation_dataset_id": "%s", "reference_dataset_id": "%s"}}"""
+                .formatted(sweepA, sweepB, codeDataset, mathDataset));
+        assertThat(fitting.statusCode()).as(fitting.body()).isEqualTo(201);
+        awaitSuccess(json(fitting).path("id").asText(), JOB_TIMEOUT);
+        String compatibility = launch("compatibility", "specialists-compatibility", spec -> spec);
+        awaitSucceededInTheList(compatibility).findElement(By.cssSelector(".job-link")).click();
+        String recommendation = visible(By.id("compatibility-recommendation")).getText();
+        assertThat(List.of("merge", "fine-tune instead", "measure")).anySatisfy(r -> assertThat(recommendation).startsWith(r));
+        assertThat(page.findElement(By.cssSelector("section[aria-labelledby='compatibility-heading']")).getText())
+                .containsIgnoringCase("predicted gain over the better expert").containsIgnoringCase("held-out Spearman");
+        chromium.screenshot("compatibility-job");
 
         page.findElement(By.cssSelector("nav a[data-nav='checkpoints']")).click();
         visible(By.id("lineage"));
@@ -210,6 +230,18 @@ class DashboardBrowserTest extends ApiTest {
         setSpec("{not json");
         page.findElement(By.id("launch-submit")).click();
         chromium.waitUpTo(PAGE_TIMEOUT).until(d -> d.findElement(By.id("launch-errors")).getText().contains("not valid JSON"));
+    }
+
+    /** A 20-step MLP specialist of the base with a checkpoint every 5 steps, trained through the API; its job id. */
+    private String specialistWithCheckpoints(String dataset) {
+        HttpResponse<String> created = postJson("/jobs", """
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s", "trainable": "mlp",
+                  "training": {"steps": 20, "batch_size": 4, "context": 32, "learning_rate": 0.001,
+                               "checkpoint_every": 5, "eval_windows": 4}}}""".formatted(base, dataset));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = json(created).path("id").asText();
+        awaitSuccess(id, JOB_TIMEOUT);
+        return id;
     }
 
     /** Fills the launch form for {@code type}, lets {@code edit} check or change the template, submits. */
