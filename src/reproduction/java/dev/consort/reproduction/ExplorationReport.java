@@ -1,10 +1,14 @@
 package dev.consort.reproduction;
 
+import static dev.consort.reproduction.Markdown.interval;
+import static dev.consort.reproduction.Markdown.jobSeconds;
+import static dev.consort.reproduction.Markdown.num;
+import static dev.consort.reproduction.Markdown.turn;
+import static dev.consort.reproduction.Markdown.withSe;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
@@ -129,31 +133,5 @@ final class ExplorationReport {
                 .append(ConsortClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(compatibility))
                 .append("\n```\n");
         return md.toString();
-    }
-
-    private static String turn(JsonNode turn) {
-        return turn.path("lowest_step").asLong() + ", " + interval(turn.path("last_step_minus_lowest"), "difference")
-                + (turn.path("turns_upward").asBoolean() ? " **turns up**" : "");
-    }
-
-    private static String interval(JsonNode interval, String estimate) {
-        return String.format(Locale.ROOT, "%+.4f [%+.4f, %+.4f]", interval.path(estimate).asDouble(),
-                interval.path("ci95_low").asDouble(), interval.path("ci95_high").asDouble());
-    }
-
-    private static String withSe(JsonNode row, String field) {
-        return String.format(Locale.ROOT, "%.4f ± %.4f", row.path(field).asDouble(), row.path(field + "_se").asDouble());
-    }
-
-    private static String num(JsonNode value) {
-        return value.isNumber() ? String.format(Locale.ROOT, "%.4f", value.asDouble()) : "–";
-    }
-
-    private static long jobSeconds(JsonNode job) {
-        if (!job.path("started_at").isString() || !job.path("finished_at").isString()) {
-            return 0;
-        }
-        return Duration.between(Instant.parse(job.path("started_at").asString()),
-                Instant.parse(job.path("finished_at").asString())).toSeconds();
     }
 }

@@ -1,5 +1,10 @@
 package dev.consort.reproduction;
 
+import static dev.consort.reproduction.Markdown.interval;
+import static dev.consort.reproduction.Markdown.jobSeconds;
+import static dev.consort.reproduction.Markdown.num;
+import static dev.consort.reproduction.Markdown.turn;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -509,35 +514,7 @@ final class ReproductionReport {
                 values.length < 2 ? 0.0 : Math.sqrt(StatUtils.variance(values, mean)));
     }
 
-    private static String turn(JsonNode turn) {
-        return turn.path("lowest_step").asLong() + ", " + interval(turn.path("last_step_minus_lowest"), "difference")
-                + (turn.path("turns_upward").asBoolean() ? " **turns up**" : "");
-    }
-
-    private static String interval(JsonNode interval, String estimate) {
-        if (!interval.path(estimate).isNumber()) {
-            return "–";
-        }
-        if (!interval.path("ci95_low").isNumber()) {
-            return String.format(Locale.ROOT, "%+.4f", interval.path(estimate).asDouble());
-        }
-        return String.format(Locale.ROOT, "%+.4f [%+.4f, %+.4f]", interval.path(estimate).asDouble(),
-                interval.path("ci95_low").asDouble(), interval.path("ci95_high").asDouble());
-    }
-
     private static String withSe(JsonNode row) {
-        return String.format(Locale.ROOT, "%.4f ± %.4f", row.path("loss").asDouble(), row.path("loss_se").asDouble());
-    }
-
-    private static String num(JsonNode value) {
-        return value.isNumber() ? String.format(Locale.ROOT, "%.4f", value.asDouble()) : "–";
-    }
-
-    private static long jobSeconds(JsonNode job) {
-        if (!job.path("started_at").isString() || !job.path("finished_at").isString()) {
-            return 0;
-        }
-        return Duration.between(Instant.parse(job.path("started_at").asString()),
-                Instant.parse(job.path("finished_at").asString())).toSeconds();
+        return Markdown.withSe(row, "loss");
     }
 }
