@@ -47,6 +47,11 @@ record JsonRecord(Map<String, String> fields, String where) {
             throw source.invalid(where + ": field \"" + missing + "\", used by the template, is "
                     + (fields.containsKey(missing) ? "null" : "missing"));
         }
+        long length = template.renderedLength(fields);
+        if (length > RecordTemplate.MAX_RENDERED_LENGTH) {
+            throw source.invalid(where + ": the template makes this record " + length + " characters long, over the "
+                    + "limit of " + RecordTemplate.MAX_RENDERED_LENGTH + " per record");
+        }
         return template.render(fields);
     }
 

@@ -17,6 +17,12 @@ final class RecordTemplate {
 
     static final String DEFAULT = "{text}";
     static final int MAX_LENGTH = 4000;
+    /**
+     * The longest text one record may render to, in characters (64 Mi): without it a template that repeats a field
+     * ({@code {f}{f}…} within its 4,000 characters) over a long field would build a string of many gigabytes on the
+     * request thread before a single token was counted.
+     */
+    static final long MAX_RENDERED_LENGTH = 1L << 26;
     /** The one field a text file's records have. */
     static final String TEXT_FIELD = "text";
 
@@ -140,6 +146,16 @@ final class RecordTemplate {
             }
         }
         return null;
+    }
+
+    /** How long the record's text will be, counted before it is built; every field must be present. */
+    long renderedLength(Map<String, String> values) {
+        long length = 0;
+        for (Part part : parts) {
+            length += part instanceof Literal literal ? literal.text().length()
+                    : values.get(((Field) part).name()).length();
+        }
+        return length;
     }
 
     /** The record's text; every field must be present (see {@link #firstMissing}). */

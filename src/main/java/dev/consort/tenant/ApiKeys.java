@@ -13,6 +13,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Pattern;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -29,7 +31,9 @@ import dev.consort.web.CursorPage;
  * Tenants' API keys in PostgreSQL. A key is 32 random bytes (base64url, prefixed {@code csk_}); only its
  * SHA-256 is stored, which is safe for a key with that much entropy. Verified keys are cached for
  * {@code consort.auth.key-cache-ttl} so a request costs no query; revoking here evicts at once, a
- * revocation made by another process takes effect when the cache entry expires.
+ * revocation made by another process takes effect when the cache entry expires. A token that does not have a
+ * key's shape is refused without a query, and so is, for the same TTL, one the database did not know: a client
+ * cycling bad tokens costs no database work.
  */
 @Service
 public class ApiKeys {
@@ -39,13 +43,20 @@ public class ApiKeys {
     private static final int MAX_CACHED = 10_000;
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** What every key this service makes looks like: the prefix and 32 bytes in unpadded base64url. */
+    private static final Pattern SHAPE = Pattern.compile("csk_[A-Za-z0-9_-]{43}");
+
     private final JdbcTemplate jdbc;
     /** Grants of verified keys by the key's SHA-256, each for the cache TTL, at most {@value #MAX_CACHED} of them. */
     private final Cache<String, ApiKeyGrant> verified;
+    /** The SHA-256 of well-formed keys the database did not know (or knew revoked), for the same TTL. */
+    private final Cache<String, Boolean> refused;
+    private final LongAdder lookups = new LongAdder();
 
     ApiKeys(JdbcTemplate jdbc, AuthProperties properties) {
         this.jdbc = jdbc;
         this.verified = Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterWrite(properties.keyCacheTtl()).build();
+        this.refused = Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterWrite(properties.keyCacheTtl()).build();
     }
 
     /** Makes a key; the returned value is the only copy of the key there will ever be. */
@@ -102,13 +113,20 @@ public class ApiKeys {
         verified.asMap().values().removeIf(grant -> grant.keyId().equals(id));
     }
 
-    /** The grant of a working key; empty for a key that is unknown or revoked. */
+    /** The grant of a working key; empty for a key that is malformed, unknown or revoked. */
     Optional<ApiKeyGrant> verify(String key) {
+        if (!SHAPE.matcher(key).matches()) {
+            return Optional.empty();
+        }
         String hash = sha256(key);
         ApiKeyGrant cached = verified.getIfPresent(hash);
         if (cached != null) {
             return Optional.of(cached);
         }
+        if (refused.getIfPresent(hash) != null) {
+            return Optional.empty();
+        }
+        lookups.increment();
         Optional<ApiKeyGrant> grant = jdbc.query("""
                 select id, tenant, upload_limit_bytes, rate_limit_per_minute from api_key
                 where key_sha256 = ? and revoked_at is null""",
@@ -116,8 +134,17 @@ public class ApiKeys {
                         rs.getObject("upload_limit_bytes", Long.class),
                         rs.getObject("rate_limit_per_minute", Integer.class)),
                 hash).stream().findFirst();
-        grant.ifPresent(found -> verified.put(hash, found));
+        if (grant.isPresent()) {
+            verified.put(hash, grant.get());
+        } else {
+            refused.put(hash, Boolean.TRUE);
+        }
         return grant;
+    }
+
+    /** How many times a key was looked up in the database, for tests and metrics. */
+    long lookups() {
+        return lookups.sum();
     }
 
     /** Whether any key was ever made here (revoked ones count: once keys are in use, they stay required). */

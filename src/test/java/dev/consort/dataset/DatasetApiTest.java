@@ -167,6 +167,24 @@ class DatasetApiTest extends ApiTest {
                 .isEqualTo(expectedTokens(texts.subList(2, 3)));
     }
 
+    /**
+     * A template that repeats a field within its 4,000 characters, over a long field, would render a string of
+     * gigabytes on the request thread; the record is refused before it is built, naming the limit, and nothing is
+     * stored.
+     */
+    @Test
+    void aTemplateThatWouldRenderAHugeRecordIsRefusedBeforeItIsBuilt() {
+        int before = jdbc.queryForObject("select count(*) from dataset", Integer.class);
+        String jsonl = "{\"f\": \"" + "x".repeat(60_000) + "\"}\n";
+        HttpResponse<String> response = post("/datasets", new Multipart()
+                .file("file", "repeated.jsonl", jsonl.getBytes(UTF_8)).field("template", "{f}".repeat(1333)));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+        // 1333 × 60,000 characters.
+        assertThat(response.body()).contains("invalid-dataset").contains("79980000 characters")
+                .contains("limit of 67108864");
+        assertThat(jdbc.queryForObject("select count(*) from dataset", Integer.class)).isEqualTo(before);
+    }
+
     @Test
     void explicitValidationFile() throws Exception {
         String run = UUID.randomUUID().toString();

@@ -19,6 +19,9 @@ import tools.jackson.databind.JsonNode;
 /** Missing, wrong and revoked keys are 401 problems; keys are stored hashed and shown once; limits hold. */
 class ApiKeyAuthenticationTest extends TenantApiTest {
 
+    @Autowired
+    ApiKeys keys;
+
     @Test
     void aRequestWithoutAKeyIsUnauthorized() {
         for (HttpResponse<String> response : List.of(get("/checkpoints"), get("/jobs/" + java.util.UUID.randomUUID()),
@@ -38,6 +41,27 @@ class ApiKeyAuthenticationTest extends TenantApiTest {
         assertProblem(response, 401, "unauthorized");
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
                 h -> assertThat(h).startsWith("Bearer").contains("error=\"invalid_token\""));
+    }
+
+    /**
+     * A token without a key's shape is refused before any database lookup, and a well-formed one the database did
+     * not know is looked up once and then refused from memory: cycling bad tokens costs no queries.
+     */
+    @Test
+    void malformedAndAlreadyRefusedTokensCostNoDatabaseLookup() {
+        long before = keys.lookups();
+        for (String token : List.of("x", "csk_short", "csk_" + "A".repeat(42) + "!", "'; drop table api_key; --",
+                "a".repeat(4000))) {
+            assertProblem(getAs(token, "/checkpoints"), 401, "unauthorized");
+        }
+        assertThat(keys.lookups()).as("no lookup for malformed tokens").isEqualTo(before);
+        String unknown = "csk_" + "B".repeat(43);
+        for (int i = 0; i < 5; i++) {
+            assertProblem(getAs(unknown, "/checkpoints"), 401, "unauthorized");
+        }
+        assertThat(keys.lookups()).as("one lookup, then refused from memory").isEqualTo(before + 1);
+        Key key = createKey("shaped-tenant");
+        assertThat(getAs(key.secret(), "/checkpoints").statusCode()).isEqualTo(200);
     }
 
     @Test
