@@ -14,11 +14,13 @@ import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.MemoryEstimate;
 import dev.consort.engine.TokenSequence;
 import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobContext;
 import dev.consort.job.JobFailedException;
 import dev.consort.job.JobHandler;
+import dev.consort.job.spec.JobBudgets;
 import dev.consort.job.spec.JobDefaults;
 import dev.consort.web.ApiProblem.FieldError;
 
@@ -33,13 +35,15 @@ class CkaJobHandler implements JobHandler<CkaSpec, CkaSpec> {
     private final DatasetTokens datasets;
     private final CkaResultStore results;
     private final ObjectProvider<CkaFeatureHook> hook;
+    private final JobBudgets budgets;
 
     CkaJobHandler(CheckpointModels models, DatasetTokens datasets, CkaResultStore results,
-            ObjectProvider<CkaFeatureHook> hook) {
+            ObjectProvider<CkaFeatureHook> hook, JobBudgets budgets) {
         this.models = models;
         this.datasets = datasets;
         this.results = results;
         this.hook = hook;
+        this.budgets = budgets;
     }
 
     @Override
@@ -82,6 +86,13 @@ class CkaJobHandler implements JobHandler<CkaSpec, CkaSpec> {
                     "the debiased estimator needs at least 4 rows; with mean pooling a window is a row"));
         }
         InvalidSpecException.throwIfAny(errors);
+        Checkpoint b = spec.modelBId() == null ? null : models.checkpoint(spec.modelBId());
+        int context = spec.context() != null ? spec.context()
+                : JobDefaults.context(b == null ? a.nPositions() : Math.min(a.nPositions(), b.nPositions()));
+        int batch = spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize();
+        InvalidSpecException.throwIfAny(budgets.check(JobBudgets.Estimate.memoryOnly("batch_size",
+                MemoryEstimate.similarity(models.config(a), b == null ? null : models.config(b), batch, context,
+                        CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT))));
         return spec;
     }
 

@@ -10,17 +10,18 @@ import java.util.Map;
  * backward, B·T·(9C + 2·inner) floats per layer (ln_1, q/k/v, attention output, projection, residual, ln_2, the
  * MLP's hidden before and after GELU, its projection); attention scores and probabilities, 2·B·H·T² floats per
  * layer; one loss chunk's {@code [rows, V]} logits ({@link Gpt2Model#LOSS_CHUNK_ROWS} rows: logits, their softmax
- * and gradient); and the Java heap's token arrays, two {@code int[B·T]}. Evaluation keeps one layer's activations
- * at a time.
+ * and gradient); the Java heap's token arrays, two {@code int[B·T]}; and, for CKA, its float64 Gram accumulators.
+ * Evaluation keeps one layer's activations at a time.
  */
 public record MemoryEstimate(long weights, long gradients, long optimizer, long activations, long attention,
-        long logits, long hostArrays) {
+        long logits, long hostArrays, long statistics) {
 
     private static final long FLOAT = 4;
 
     public long total() {
         long total = 0;
-        for (long part : new long[] {weights, gradients, optimizer, activations, attention, logits, hostArrays}) {
+        for (long part : new long[] {weights, gradients, optimizer, activations, attention, logits, hostArrays,
+            statistics}) {
             total = part > Long.MAX_VALUE - total ? Long.MAX_VALUE : total + part;
         }
         return total;
@@ -61,14 +62,31 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
         return new MemoryEstimate(FLOAT * parameters(c), FLOAT * trained, 2 * FLOAT * trained,
                 product(FLOAT, rows, context, perLayerActivations(c), c.nLayer()),
                 product(FLOAT, 2, rows, c.nHead(), context, context, c.nLayer()),
-                product(3, FLOAT, Gpt2Model.LOSS_CHUNK_ROWS, c.vocabSize()), product(2, Integer.BYTES, rows, context));
+                product(3, FLOAT, Gpt2Model.LOSS_CHUNK_ROWS, c.vocabSize()), product(2, Integer.BYTES, rows, context), 0);
     }
 
     /** A forward pass of {@code models} models of this shape, without gradients. */
     public static MemoryEstimate evaluation(Gpt2Config c, int models, long rows, long context) {
         return new MemoryEstimate(product(FLOAT, parameters(c), models), 0, 0,
                 product(FLOAT, rows, context, perLayerActivations(c)), product(FLOAT, 2, rows, c.nHead(), context, context),
-                product(2, FLOAT, Gpt2Model.LOSS_CHUNK_ROWS, c.vocabSize()), product(3, Integer.BYTES, rows, context));
+                product(2, FLOAT, Gpt2Model.LOSS_CHUNK_ROWS, c.vocabSize()), product(3, Integer.BYTES, rows, context), 0);
+    }
+
+    /**
+     * CKA between every layer of {@code a} and of {@code b} (null: within {@code a}): both forward passes, and the
+     * accumulators of {@code CkaAccumulator}, (D² + Σ d_r²) / 2 doubles for D = Σ d_r over the L·C-wide layers,
+     * with {@code rowsPerProduct} buffered float rows of width D.
+     */
+    public static MemoryEstimate similarity(Gpt2Config a, Gpt2Config b, long rows, long context, long rowsPerProduct) {
+        Gpt2Config wider = b != null && perLayerActivations(b) > perLayerActivations(a) ? b : a;
+        long width = (long) a.nLayer() * a.nEmbd() + (b == null ? 0 : (long) b.nLayer() * b.nEmbd());
+        long squares = (long) a.nLayer() * a.nEmbd() * a.nEmbd() + (b == null ? 0 : (long) b.nLayer() * b.nEmbd() * b.nEmbd());
+        long accumulators = product(8, product(width, width) / 2 + squares / 2);
+        return new MemoryEstimate(product(FLOAT, parameters(a) + (b == null ? 0 : parameters(b))), 0, 0,
+                product(FLOAT, rows, context, perLayerActivations(wider)),
+                product(FLOAT, 2, rows, Math.max(a.nHead(), b == null ? 0 : b.nHead()), context, context), 0,
+                product(Integer.BYTES, rows, context),
+                accumulators + product(FLOAT, rowsPerProduct, width));
     }
 
     private static long perLayerActivations(Gpt2Config c) {
@@ -85,6 +103,7 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
         parts.put("attention", attention);
         parts.put("logits", logits);
         parts.put("token_arrays", hostArrays);
+        parts.put("statistics", statistics);
         return parts;
     }
 }

@@ -22,6 +22,7 @@ import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Evaluator;
 import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.MemoryEstimate;
 import dev.consort.engine.TokenSequence;
 import dev.consort.evaluation.EvaluationPlan;
 import dev.consort.evaluation.Interval;
@@ -31,6 +32,7 @@ import dev.consort.job.JobFailedException;
 import dev.consort.job.JobHandler;
 import dev.consort.job.JobRepository;
 import dev.consort.job.JobView;
+import dev.consort.job.spec.JobBudgets;
 import dev.consort.job.spec.JobDefaults;
 import dev.consort.merge.MergePlan;
 import dev.consort.merge.MergePlanner;
@@ -55,14 +57,16 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
     private final CheckpointModels models;
     private final DatasetTokens datasets;
     private final StepMerge merges;
+    private final JobBudgets budgets;
 
     SweepJobHandler(JobRepository jobs, CheckpointCatalog catalog, CheckpointModels models, DatasetTokens datasets,
-            StepMerge merges) {
+            StepMerge merges, JobBudgets budgets) {
         this.jobs = jobs;
         this.catalog = catalog;
         this.models = models;
         this.datasets = datasets;
         this.merges = merges;
+        this.budgets = budgets;
     }
 
     @Override
@@ -128,6 +132,10 @@ class SweepJobHandler implements JobHandler<SweepSpec, SweepPlan> {
                 evaluation != null && evaluation.maxWindows() != null ? evaluation.maxWindows()
                         : JobDefaults.MERGE_EVAL_WINDOWS,
                 evaluation != null && evaluation.batchSize() != null ? evaluation.batchSize() : JobDefaults.BATCH_SIZE);
+        // Each step scores both experts and their merge on the same batches.
+        InvalidSpecException.throwIfAny(budgets.check(JobBudgets.Estimate.memoryOnly("evaluation.batch_size",
+                MemoryEstimate.evaluation(models.config(first), 3, windows.batchSize(),
+                        windows.context() != null ? windows.context() : JobDefaults.context(first.nPositions())))));
         return new SweepPlan(steps, base, spec.adaptationDatasetId(), spec.referenceDatasetId(), method, windows,
                 new SweepPlan.Cka(cka.representation() == null || "residual".equals(cka.representation()), mean,
                         estimator, ckaWindows, spec.layer() != null ? spec.layer() : layers / 2,
