@@ -139,11 +139,26 @@ class JobController {
         return streams.open(id, cursor, CurrentTenant.orDefault());
     }
 
-    @Operation(operationId = "getJobLosses", summary = "A job's loss curves", description = "Points {step, tokens, value} per series (train, validation, ...).")
+    @Operation(operationId = "getJobLosses", summary = "A job's loss curves", description = "Points {step, tokens, "
+            + "value} per series (train, validation, ...). A series of more than max_points points is evenly thinned "
+            + "(its first and last kept); points_total says how many it has.")
     @GetMapping(path = "/{id}/losses", produces = MediaType.APPLICATION_JSON_VALUE)
-    LossCurves losses(@PathVariable UUID id, @RequestParam(required = false) String series) {
+    LossCurves losses(@PathVariable UUID id, @RequestParam(required = false) String series,
+            @Parameter(description = "Most points per series (2 to 100000, default 2000)")
+            @RequestParam(name = "max_points", required = false) Integer maxPoints) {
         requireJob(id);
-        return jobs.losses(id, series);
+        return jobs.losses(id, series, maxPoints(maxPoints));
+    }
+
+    /** The request's max_points, checked: a 400 naming it when out of range. */
+    static int maxPoints(Integer requested) {
+        if (requested == null) {
+            return LossCurves.DEFAULT_MAX_POINTS;
+        }
+        if (requested < 2 || requested > LossCurves.MAX_POINTS) {
+            throw ApiProblem.badRequest("max_points", "must be between 2 and " + LossCurves.MAX_POINTS);
+        }
+        return requested;
     }
 
     @Operation(operationId = "getJobResults", summary = "A job's results table",

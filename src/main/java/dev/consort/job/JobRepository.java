@@ -114,17 +114,33 @@ public class JobRepository {
                 jobId, after, limit);
     }
 
+    /** Every point of the job's curves (for the job itself, e.g. resuming; the API thins them). */
     public LossCurves losses(UUID jobId, String series) {
+        return losses(jobId, series, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The job's curves, each thinned in the database to at most {@code maxPoints} (every k-th point, k =
+     * ⌈n / (maxPoints − 1)⌉, and the last), so that a ten-million-point curve never reaches the API's heap.
+     */
+    public LossCurves losses(UUID jobId, String series, int maxPoints) {
         Map<String, List<LossCurves.Point>> bySeries = new LinkedHashMap<>();
+        Map<String, Long> totals = new LinkedHashMap<>();
         jdbc.query("""
-                select series, step, tokens, value from loss_point
-                where job_id = ? and (?::text is null or series = ?) order by series, step""",
+                select series, step, tokens, value, total from (
+                    select series, step, tokens, value,
+                           row_number() over (partition by series order by step) - 1 as i,
+                           count(*) over (partition by series) as total
+                    from loss_point where job_id = ? and (?::text is null or series = ?)) p
+                where total <= ? or i = total - 1 or i % ((total + ? - 2) / (? - 1)) = 0
+                order by series, step""",
                 rs -> {
                     bySeries.computeIfAbsent(rs.getString("series"), s -> new ArrayList<>())
                             .add(new LossCurves.Point(rs.getLong("step"), rs.getLong("tokens"), rs.getDouble("value")));
-                }, jobId, series, series);
+                    totals.put(rs.getString("series"), rs.getLong("total"));
+                }, jobId, series, series, maxPoints, maxPoints, maxPoints);
         return new LossCurves(jobId, bySeries.entrySet().stream()
-                .map(e -> new LossCurves.Series(e.getKey(), e.getValue())).toList());
+                .map(e -> new LossCurves.Series(e.getKey(), e.getValue(), totals.get(e.getKey()))).toList());
     }
 
     /**

@@ -34,19 +34,20 @@ class LossCurvePlotController {
 
     @GetMapping(path = "/jobs/{id}/losses", produces = {MediaType.IMAGE_PNG_VALUE, ImageFormat.SVG_VALUE})
     ResponseEntity<?> negotiated(@PathVariable UUID id, @RequestParam(required = false) String series,
+            @RequestParam(name = "max_points", required = false) Integer maxPoints,
             @RequestHeader(name = "Accept") String accept) {
-        return plot(id, series, ImageFormat.requested(null, accept).orElse(ImageFormat.PNG));
+        return plot(id, series, maxPoints, ImageFormat.requested(null, accept).orElse(ImageFormat.PNG));
     }
 
     @GetMapping(path = "/jobs/{id}/losses", params = "format")
     ResponseEntity<?> byFormat(@PathVariable UUID id, @RequestParam(required = false) String series,
-            @RequestParam String format) {
-        return plot(id, series, ImageFormat.requested(format, null).orElseThrow());
+            @RequestParam(name = "max_points", required = false) Integer maxPoints, @RequestParam String format) {
+        return plot(id, series, maxPoints, ImageFormat.requested(format, null).orElseThrow());
     }
 
-    private ResponseEntity<?> plot(UUID id, String series, ImageFormat format) {
+    private ResponseEntity<?> plot(UUID id, String series, Integer maxPoints, ImageFormat format) {
         JobView job = jobs.find(id).orElseThrow(() -> ApiProblem.notFound("job", id));
-        LossCurves curves = jobs.losses(id, series);
+        LossCurves curves = jobs.losses(id, series, JobController.maxPoints(maxPoints));
         List<LinePlot.Series> lines = curves.series().stream().map(s -> new LinePlot.Series(s.name(),
                 s.points().stream().mapToDouble(LossCurves.Point::step).toArray(),
                 s.points().stream().mapToDouble(LossCurves.Point::value).toArray(),

@@ -265,6 +265,37 @@ class JobApiTest extends ApiTest {
         assertProblem(send(HttpRequest.newBuilder(uri("/jobs/" + id)).DELETE()), 405, "method-not-allowed", null);
     }
 
+    /**
+     * A long curve is thinned in the database before it reaches the API: at most max_points (default 2000) per
+     * series, the first and last kept, points_total telling how many there are; max_points out of range is a 400.
+     */
+    @Test
+    void aLongLossCurveComesThinnedWithItsEndsAndItsTotal() {
+        HttpResponse<String> created = postJson("/jobs", "{\"type\": \"test.count\", \"spec\": {\"steps\": 1}}");
+        String id = json(created).path("id").asText();
+        awaitSuccess(id, Duration.ofMinutes(1));
+        jdbc.update("""
+                insert into loss_point (job_id, series, step, tokens, value)
+                select ?::uuid, 'long', s, s * 16, 1.0 / s from generate_series(1, 10000) s""", id);
+
+        JsonNode thinned = json(get("/jobs/" + id + "/losses?series=long")).path("series").get(0);
+        JsonNode points = thinned.path("points");
+        assertThat(thinned.path("points_total").asLong()).isEqualTo(10_000);
+        // Every 6th point (⌈10000 / 1999⌉) from step 1, and the last: 1667 + 1.
+        assertThat(points).hasSize(1668);
+        assertThat(points.get(0).path("step").asLong()).isEqualTo(1);
+        assertThat(points.get(1).path("step").asLong()).isEqualTo(7);
+        assertThat(points.get(points.size() - 1).path("step").asLong()).isEqualTo(10_000);
+
+        JsonNode whole = json(get("/jobs/" + id + "/losses?series=long&max_points=100000")).path("series").get(0);
+        assertThat(whole.path("points")).hasSize(10_000);
+        JsonNode few = json(get("/jobs/" + id + "/losses?series=long&max_points=2")).path("series").get(0);
+        assertThat(few.path("points")).extracting(p -> p.path("step").asLong()).containsExactly(1L, 10_000L);
+        assertProblem(get("/jobs/" + id + "/losses?max_points=1"), 400, "bad-request", "max_points");
+        assertProblem(get("/jobs/" + id + "/losses?max_points=100001"), 400, "bad-request", "max_points");
+        assertThat(get("/jobs/" + id + "/losses?series=long&format=png").statusCode()).isEqualTo(200);
+    }
+
     private JsonNode assertProblem(HttpResponse<String> response, int status, String type, String field) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
