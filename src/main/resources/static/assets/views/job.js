@@ -249,8 +249,9 @@ async function showOutcome(container, job, catalog, signal) {
     const turns = [['Expert A', result.expert_a_turn], ['Expert B', result.expert_b_turn]].filter(([, turn]) => turn);
     if (turns.length) {
       parts.push(h('p', {id: 'sweep-turns', class: 'note'}, turns.map(([name, turn]) => `${name}: own loss lowest at `
-        + `step ${turn.lowest_step}, last step ${signed(turn.last_step_minus_lowest.difference)}`
-        + `${intervalText(turn.last_step_minus_lowest)}${turn.turns_upward ? ' (over-specialised)' : ''}.`).join(' ')));
+        + `step ${turn.lowest_step}` + (turn.last_step_minus_lowest.difference === 0 ? ', the last step (still falling).'
+          : `, last step ${signed(turn.last_step_minus_lowest.difference)}${intervalText(turn.last_step_minus_lowest)}`
+          + `${turn.turns_upward ? ' (over-specialised)' : ' (within the noise)'}.`)).join(' ')));
     }
   }
   if (job.type === 'compatibility') parts.push(compatibilitySection(result));

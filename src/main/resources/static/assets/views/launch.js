@@ -28,7 +28,11 @@ function template(type, catalog, jobs) {
   const datasets = catalog.datasetList;
   const uploads = checkpoints.filter((c) => !c.producing_job_id);
   const base = uploads[0] || checkpoints[0];
-  const children = base ? checkpoints.filter((c) => c.parent_id === base.id && !(c.merged_from || []).length) : [];
+  // The base's specialists: the newest checkpoint of each run trained from it, so that two steps of one run are
+  // not offered as two experts.
+  const seenRuns = new Set();
+  const children = base ? checkpoints.filter((c) => c.parent_id === base.id && !(c.merged_from || []).length
+    && !seenRuns.has(c.producing_job_id ?? c.id) && seenRuns.add(c.producing_job_id ?? c.id)) : [];
   const experts = (children.length >= 2 ? children : checkpoints).slice(0, 2).map((c) => c.id).reverse();
   const dataset = datasets[0]?.id || '<dataset id>';
   const context = Math.min(64, base?.config.n_positions || 64);
