@@ -87,23 +87,29 @@ class CkaJobHandler implements JobHandler<CkaSpec, CkaSpec> {
         }
         InvalidSpecException.throwIfAny(errors);
         Checkpoint b = spec.modelBId() == null ? null : models.checkpoint(spec.modelBId());
-        int context = spec.context() != null ? spec.context()
-                : JobDefaults.context(b == null ? a.nPositions() : Math.min(a.nPositions(), b.nPositions()));
-        int batch = spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize();
         InvalidSpecException.throwIfAny(budgets.check(JobBudgets.Estimate.memoryOnly("batch_size",
-                MemoryEstimate.similarity(models.config(a), b == null ? null : models.config(b), batch, context,
-                        CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT))));
+                MemoryEstimate.similarity(models.config(a), b == null ? null : models.config(b), batch(spec),
+                        context(spec, a, b), CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT))));
         return spec;
+    }
+
+    /** The window length: the spec's, or the default within both models' positions. */
+    private static int context(CkaSpec spec, Checkpoint a, Checkpoint b) {
+        return spec.context() != null ? spec.context()
+                : JobDefaults.context(b == null ? a.nPositions() : Math.min(a.nPositions(), b.nPositions()));
+    }
+
+    private static int batch(CkaSpec spec) {
+        return spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize();
     }
 
     @Override
     public Object run(CkaSpec spec, JobContext job) throws Exception {
         Checkpoint a = models.checkpoint(spec.modelAId());
         Checkpoint b = spec.modelBId() == null ? null : models.checkpoint(spec.modelBId());
-        int context = spec.context() != null ? spec.context()
-                : JobDefaults.context(b == null ? a.nPositions() : Math.min(a.nPositions(), b.nPositions()));
+        int context = context(spec, a, b);
         int wanted = spec.windows() == null ? JobDefaults.CKA_WINDOWS : spec.windows();
-        int batch = spec.batchSize() == null ? JobDefaults.BATCH_SIZE : spec.batchSize();
+        int batch = batch(spec);
         CkaEstimator estimator = CkaEstimator.named(spec.estimator() == null ? "linear" : spec.estimator());
         Split split = "train".equals(spec.split()) ? Split.TRAIN : Split.VALIDATION;
 

@@ -1,5 +1,6 @@
 package dev.consort.database;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,7 +9,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,10 +56,10 @@ final class EmbeddedPostgresOwnership {
         server.destroy();
         try {
             server.onExit().get(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new IllegalStateException("The PostgreSQL (pid " + server.pid() + ") left running in " + dataDirectory
                     + " did not shut down within " + SHUTDOWN_TIMEOUT.toSeconds() + " s; stop it by hand", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -91,34 +94,33 @@ final class EmbeddedPostgresOwnership {
 
     /** The postmaster that {@code postmaster.pid} names, if that process runs and is a PostgreSQL server. */
     Optional<ProcessHandle> runningPostmaster() throws IOException {
-        Path pidFile = dataDirectory.resolve("postmaster.pid");
-        if (!Files.isRegularFile(pidFile)) {
-            return Optional.empty();
-        }
-        List<String> lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
-        if (lines.isEmpty() || !lines.get(0).trim().matches("\\d+")) {
-            return Optional.empty();
-        }
-        return ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive)
+        List<String> lines = lines(dataDirectory.resolve("postmaster.pid"));
+        return runningProcess(lines)
                 .filter(process -> process.info().command().map(command -> command.contains("postgres")).orElse(true));
     }
 
     /** The service process that last claimed the directory, if it still runs (the same process, not a reused pid). */
     private Optional<ProcessHandle> owner() throws IOException {
-        if (!Files.isRegularFile(ownerFile)) {
-            return Optional.empty();
-        }
-        List<String> lines = Files.readAllLines(ownerFile, StandardCharsets.UTF_8);
+        List<String> lines = lines(ownerFile);
+        String started = lines.size() > 1 ? lines.get(1).trim() : "";
+        return runningProcess(lines).filter(process -> started.isEmpty() || process.info().startInstant()
+                .map(Instant::toString).map(started::equals).orElse(true));
+    }
+
+    /** A pid file's lines; none when it does not exist. */
+    private static List<String> lines(Path file) throws IOException {
+        return Files.isRegularFile(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
+    }
+
+    /** The running process whose pid is the first of {@code lines}, if there is one. */
+    private static Optional<ProcessHandle> runningProcess(List<String> lines) {
         if (lines.isEmpty() || !lines.get(0).trim().matches("\\d+")) {
             return Optional.empty();
         }
-        String started = lines.size() > 1 ? lines.get(1).trim() : "";
-        return ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive)
-                .filter(process -> started.isEmpty() || process.info().startInstant().map(Instant::toString)
-                        .map(started::equals).orElse(true));
+        return ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive);
     }
 
-    private static java.io.File nullFile() {
-        return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+    private static File nullFile() {
+        return new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
     }
 }

@@ -2,7 +2,9 @@ package dev.consort.merge;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -81,7 +83,7 @@ public record MergePlan(
 
     /** The baselines the plan trains, in the order they run. */
     public List<Baseline> baselines() {
-        return java.util.stream.Stream.of(baseline, datamix).filter(java.util.Objects::nonNull).toList();
+        return Stream.of(baseline, datamix).filter(Objects::nonNull).toList();
     }
 
     /** The checkpoint whose non-MLP weights every output shares: the base, else the first expert. */

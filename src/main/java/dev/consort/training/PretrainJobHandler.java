@@ -53,18 +53,21 @@ class PretrainJobHandler implements JobHandler<PretrainSpec, PretrainSpec> {
         } catch (Gpt2FormatException e) {
             throw new InvalidSpecException("config", e.getMessage());
         }
-        TrainingPlan plan = TrainingPlans.resolve(spec.training(), config.nPositions(), DEFAULT_LEARNING_RATE,
-                TrainingPlan.Trainable.ALL);
-        InvalidSpecException.throwIfAny(budgets.check(TrainingBudget.of(config, plan, "training.")));
+        InvalidSpecException.throwIfAny(budgets.check(TrainingBudget.of(config, trainingPlan(spec, config),
+                "training.")));
         return spec;
+    }
+
+    private static TrainingPlan trainingPlan(PretrainSpec spec, Gpt2Config config) {
+        return TrainingPlans.resolve(spec.training(), config.nPositions(), DEFAULT_LEARNING_RATE,
+                TrainingPlan.Trainable.ALL);
     }
 
     @Override
     public Object run(PretrainSpec spec, JobContext job) throws Exception {
         byte[] configJson = HfGpt2ConfigJson.of(spec.config(), json);
         Gpt2Config config = Gpt2Config.parse(configJson);
-        TrainingPlan plan = TrainingPlans.resolve(spec.training(), config.nPositions(), DEFAULT_LEARNING_RATE,
-                TrainingPlan.Trainable.ALL);
+        TrainingPlan plan = trainingPlan(spec, config);
         try (Gpt2Model model = Gpt2Model.randomInit(config, plan.seed(), Devices.parse(job.device()))) {
             return runner.run(job, new TrainingJobRunner.Run(model, configJson, plan,
                     TrainingJobRunner.TrainingData.of(spec.datasetId()), null,

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,7 +123,7 @@ public class TrainingJobRunner {
 
         /** The weights as drawn: the given ones, or equal ones. */
         public List<Double> weightList() {
-            return java.util.Arrays.stream(weightArray()).boxed().toList();
+            return Arrays.stream(weightArray()).boxed().toList();
         }
 
         double[] weightArray() {
