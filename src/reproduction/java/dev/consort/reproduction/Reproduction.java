@@ -48,17 +48,18 @@ public final class Reproduction {
     }
 
     record Options(String url, String apiKey, Path datasets, Path out, String tag, Scale scale, String trainable,
-            double learningRate, List<Double> alphas) {
+            double learningRate, List<Double> alphas, double routerEpochs) {
 
         static Options parse(String[] args) {
             Arguments given = new Arguments(args, USAGE);
             String scale = given.text("scale", "cpu");
+            Scale sizes = Scale.named(scale);
             Options options = new Options(given.text("url", "http://localhost:8080"),
                     given.text("api-key", System.getenv("CONSORT_API_KEY")),
                     Path.of(given.text("datasets", "../shared/datasets")),
                     Path.of(given.text("out", "reproduction/" + scale)), given.text("tag", "repro-" + scale),
-                    Scale.named(scale), given.text("trainable", "mlp"), given.number("lr", 8e-4),
-                    given.numbers("alphas", "0.25,0.5,0.75"));
+                    sizes, given.text("trainable", "mlp"), given.number("lr", 8e-4),
+                    given.numbers("alphas", "0.25,0.5,0.75"), given.number("router-epochs", sizes.routerEpochs()));
             given.finish();
             return options;
         }
@@ -75,7 +76,9 @@ public final class Reproduction {
               --tag NAME        names datasets and idempotency keys; a new tag starts over (default repro-<scale>)
               --trainable WHAT  the specialists' trainable set, mlp (default) or all
               --lr RATE         the specialists' constant learning rate (default 8e-4)
-              --alphas LIST     the sweeps' activation-interpolation α grid (default 0.25,0.5,0.75)""";
+              --alphas LIST     the sweeps' activation-interpolation α grid (default 0.25,0.5,0.75)
+              --router-epochs E each router fitting's budget in epochs of the adaptation data, stopped early when
+                                validation stops improving (default: the scale's, 0.3 at cpu)""";
 
     private final ConsortClient api;
     private final Options options;
@@ -219,7 +222,7 @@ public final class Reproduction {
             methods.addObject().put("method", "multi_layer_routing").put("label", "span " + span)
                     .putObject("parameters").put("router", "linear").put("span", span);
         }
-        spec.putObject("router_training").put("epochs", scale.routerEpochs()).put("patience", scale.routerPatience())
+        spec.putObject("router_training").put("epochs", options.routerEpochs()).put("patience", scale.routerPatience())
                 .put("seeds", scale.routerSeeds()).put("batch_size", scale.routerBatch())
                 .put("context", scale.shape().context()).put("eval_every", scale.routerEvalEvery()).put("eval_windows", 32);
         ObjectNode baselines = spec.putObject("baseline");

@@ -262,7 +262,7 @@ final class ReproductionReport {
         }
         md.append(String.format(Locale.ROOT, "%nPatience stopped %d of %d router fittings (`*`, validation stopped "
                 + "improving); the others ran their whole budget of %s epochs of the adaptation data, still improving.%n",
-                stopped, fitted, num(ConsortClient.JSON.getNodeFactory().numberNode(options.scale().routerEpochs()))));
+                stopped, fitted, num(ConsortClient.JSON.getNodeFactory().numberNode(options.routerEpochs()))));
         md.append(String.format(Locale.ROOT, "%n%s. Span 1 − span 2: %+.4f (over router seeds [%+.4f, %+.4f]); "
                 + "span 2 − span 3: %s.%n%n",
                 verdict, StatUtils.mean(spanLosses.get(0)) - StatUtils.mean(spanLosses.get(1)), twoOverOne[0],
