@@ -15,6 +15,7 @@ import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
 import dev.consort.storage.StagedBlob;
 import dev.consort.tenant.CurrentTenant;
+import dev.consort.tenant.TenantQuotas;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
@@ -32,9 +33,11 @@ public class CheckpointCatalog {
     private final CheckpointRepository repository;
     private final BlobReferences blobs;
     private final JdbcTemplate jdbc;
+    private final TenantQuotas quotas;
 
-    CheckpointCatalog(CheckpointRepository repository, BlobReferences blobs, JdbcTemplate jdbc) {
+    CheckpointCatalog(CheckpointRepository repository, BlobReferences blobs, JdbcTemplate jdbc, TenantQuotas quotas) {
         this.repository = repository;
+        this.quotas = quotas;
         this.blobs = blobs;
         this.jdbc = jdbc;
     }
@@ -52,9 +55,14 @@ public class CheckpointCatalog {
                 throw ApiProblem.invalidField("merged_from[" + i + "]", "no checkpoint with id " + source);
             }
         }
+        String tenant = tenantFor(provenance);
+        if (provenance.producingJobId() == null) {
+            // Uploads count against the tenant's storage quota; a job's outputs were admitted with the job.
+            quotas.checkStorage(tenant, weights.size());
+        }
         Checkpoint checkpoint = new Checkpoint(TimeOrderedIds.next(), name, valid.config().json(),
                 valid.config().config(), valid.weights().parameterCount(), valid.dtype(), weights.sha256(),
-                weights.size(), provenance, tenantFor(provenance));
+                weights.size(), provenance, tenant);
         // Flush before publishing the file, so a failing insert leaves no published blob behind.
         repository.saveAndFlush(checkpoint);
         blobs.attach(weights, OWNER_KIND, checkpoint.id(), WEIGHTS_ROLE);

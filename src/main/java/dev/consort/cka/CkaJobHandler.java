@@ -138,7 +138,16 @@ class CkaJobHandler implements JobHandler<CkaSpec, CkaSpec> {
                         }
                     });
             int layersA = modelA.config().nLayer();
-            results.save(job.jobId(), "intra_a", all.block(0, 0, layersA, layersA));
+            // All matrices in one fenced write: a worker that lost the job replaces none of the winner's.
+            job.writeOutput(() -> {
+                results.save(job.jobId(), "intra_a", all.block(0, 0, layersA, layersA));
+                if (modelB != null) {
+                    int layersB = modelB.config().nLayer();
+                    results.save(job.jobId(), "intra_b", all.block(layersA, layersA, layersB, layersB));
+                    results.save(job.jobId(), "inter", all.block(0, layersA, layersA, layersB));
+                }
+                return null;
+            });
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("layers_a", layersA);
             result.put("rows", sample.rows());
@@ -147,8 +156,6 @@ class CkaJobHandler implements JobHandler<CkaSpec, CkaSpec> {
             if (modelB != null) {
                 int layersB = modelB.config().nLayer();
                 CkaMatrix inter = all.block(0, layersA, layersA, layersB);
-                results.save(job.jobId(), "intra_b", all.block(layersA, layersA, layersB, layersB));
-                results.save(job.jobId(), "inter", inter);
                 result.put("layers_b", layersB);
                 result.put("inter_diagonal_mean", inter.diagonalMean());
             }

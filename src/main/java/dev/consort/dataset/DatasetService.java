@@ -25,6 +25,7 @@ import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.storage.StorageUnavailableException;
 import dev.consort.tenant.CurrentTenant;
+import dev.consort.tenant.TenantQuotas;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
@@ -50,10 +51,12 @@ public class DatasetService {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
     private final Path workDir;
+    private final TenantQuotas quotas;
 
     DatasetService(DatasetRepository datasets, Gpt2Tokenizer tokenizer, BlobStore blobs, BlobReferences references,
-            JdbcTemplate jdbc, TransactionTemplate transaction, ScratchDirectory scratch) {
+            JdbcTemplate jdbc, TransactionTemplate transaction, ScratchDirectory scratch, TenantQuotas quotas) {
         this.datasets = datasets;
+        this.quotas = quotas;
         this.tokenizer = tokenizer;
         this.blobs = blobs;
         this.references = references;
@@ -99,6 +102,8 @@ public class DatasetService {
                                 : new TokenFile(validationBlob.sha256(), tokenized.validationTokens()),
                         upload.sourceBytes(), Instant.now().truncatedTo(ChronoUnit.MICROS), CurrentTenant.orDefault());
                 transaction.executeWithoutResult(status -> {
+                    quotas.checkStorage(dataset.getTenant(), trainBlob.size() + (validationBlob == null ? 0
+                            : validationBlob.size()));
                     datasets.save(dataset);
                     references.attach(trainBlob, OWNER_KIND, dataset.getId(), Split.TRAIN.blobRole());
                     if (validationBlob != null) {

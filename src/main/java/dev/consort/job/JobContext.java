@@ -38,6 +38,21 @@ public interface JobContext {
     /** The state saved by an earlier attempt of this job, if any; the caller closes the stream. */
     Optional<InputStream> savedState();
 
+    /**
+     * Writes a job output (catalog rows such as checkpoints, routed models, CKA matrices, {@code best} marks) in
+     * one transaction that first checks that this worker still holds the job's lease and keeps the job's row
+     * locked until it commits: a worker that lost its job (paused past its lease, cut off from the database) adds,
+     * replaces and removes nothing, and gets {@link JobStoppedException} instead. Keep {@code write} to database
+     * work: the lock holds off the job's heartbeat while it runs.
+     */
+    <T> T writeOutput(Output<T> write) throws IOException;
+
+    /** A job output's write, run by {@link #writeOutput}. */
+    @FunctionalInterface
+    interface Output<T> {
+        T write() throws IOException;
+    }
+
     /** Throws {@link JobStoppedException} if the job was cancelled, its worker is stopping, or the lease is lost. */
     void checkCancelled();
 }

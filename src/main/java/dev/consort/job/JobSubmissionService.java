@@ -23,6 +23,7 @@ import dev.consort.database.TimeOrderedIds;
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
 import dev.consort.tenant.CurrentTenant;
+import dev.consort.tenant.TenantQuotas;
 import dev.consort.web.ApiProblem.FieldError;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.ProblemType;
@@ -56,10 +57,12 @@ public class JobSubmissionService {
     private final JsonMapper strictJson;
     private final JsonMapper json;
     private final ConsortProperties properties;
+    private final TenantQuotas quotas;
 
     public JobSubmissionService(JobRepository jobs, JobTypes types, JdbcTemplate jdbc, TransactionTemplate tx,
-            Validator validator, JsonMapper json, ConsortProperties properties) {
+            Validator validator, JsonMapper json, ConsortProperties properties, TenantQuotas quotas) {
         this.jobs = jobs;
+        this.quotas = quotas;
         this.types = types;
         this.jdbc = jdbc;
         this.tx = tx;
@@ -98,9 +101,15 @@ public class JobSubmissionService {
         Validated validated = validate(submission, plan, tenant);
         UUID id = TimeOrderedIds.next();
         try {
-            tx.executeWithoutResult(t -> jobs.insert(tenant, id, submission.type(), submission.name(), validated.deviceClass(),
-                    validated.priority(), validated.maxAttempts(), json.writeValueAsString(submission.spec()),
-                    json.writeValueAsString(validated.plan()), idempotencyKey, requestHash, validated.spec().inputs()));
+            tx.executeWithoutResult(t -> {
+                // Counted under the tenant's lock, in the inserting transaction: two submissions cannot both take
+                // the last place in the quota.
+                quotas.checkNewJob(tenant);
+                jobs.insert(tenant, id, submission.type(), submission.name(), validated.deviceClass(),
+                        validated.priority(), validated.maxAttempts(), json.writeValueAsString(submission.spec()),
+                        json.writeValueAsString(validated.plan()), idempotencyKey, requestHash,
+                        validated.spec().inputs());
+            });
         } catch (DuplicateKeyException raced) {
             // Another request with the same key won the race; answer as its replay.
             var existing = replay(tenant, idempotencyKey, requestHash);

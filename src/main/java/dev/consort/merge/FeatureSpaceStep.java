@@ -239,15 +239,15 @@ class FeatureSpaceStep {
         }
         String kind = routed.spec().method().name();
         if (routed.routerParameters().isEmpty()) {
-            return routedModels.store(name, kind, description, null, plan.sharedCheckpointId(), members,
-                    job.jobId()).id();
+            return job.writeOutput(() -> routedModels.store(name, kind, description, null, plan.sharedCheckpointId(),
+                    members, job.jobId())).id();
         }
         Path file = Files.createTempFile(scratch, "router-", ".safetensors");
         try {
             routed.writeRouters(file);
             try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
-                return routedModels.store(name, kind, description, staged, plan.sharedCheckpointId(), members,
-                        job.jobId()).id();
+                return job.writeOutput(() -> routedModels.store(name, kind, description, staged,
+                        plan.sharedCheckpointId(), members, job.jobId())).id();
             }
         } finally {
             Files.deleteIfExists(file);

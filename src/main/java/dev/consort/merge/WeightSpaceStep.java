@@ -83,8 +83,8 @@ class WeightSpaceStep {
             byte[] config = models.checkpoint(plan.expertIds().get(0)).configJson().getBytes(StandardCharsets.UTF_8);
             UUID checkpointId;
             try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
-                checkpointId = checkpoints.register(config, staged, name, new CheckpointProvenance(
-                        plan.sharedCheckpointId(), job.jobId(), null, false, plan.expertIds())).id();
+                checkpointId = job.writeOutput(() -> checkpoints.register(config, staged, name, new CheckpointProvenance(
+                        plan.sharedCheckpointId(), job.jobId(), null, false, plan.expertIds()))).id();
             }
             job.event("merged", method.displayName() + ": " + merged.tensors() + " tensors",
                     Map.of("checkpoint_id", checkpointId, "bytes_read", merged.bytesRead()));

@@ -69,7 +69,7 @@ class ApiKeyFilter extends OncePerRequestFilter {
         if (!mode.keysRequired()) {
             if (adminPath) {
                 problem(request, response, HttpStatus.FORBIDDEN, ProblemType.FORBIDDEN,
-                        "API keys are managed with the admin key: start the service with CONSORT_ADMIN_KEY set", Map.of());
+                        "API keys and tenant quotas are managed with the admin key: start the service with CONSORT_ADMIN_KEY set", Map.of());
                 return;
             }
             CurrentTenant.set(request, CurrentTenant.DEFAULT);
@@ -98,7 +98,7 @@ class ApiKeyFilter extends OncePerRequestFilter {
                 chain.doFilter(request, response);
             } else {
                 problem(request, response, HttpStatus.FORBIDDEN, ProblemType.FORBIDDEN,
-                        "The admin key only manages API keys (/admin/keys); use a tenant's API key here", Map.of());
+                        "The admin key only manages API keys and tenant quotas (/admin); use a tenant's API key here", Map.of());
             }
             return;
         }
@@ -118,7 +118,7 @@ class ApiKeyFilter extends OncePerRequestFilter {
         }
         if (adminPath) {
             problem(request, response, HttpStatus.FORBIDDEN, ProblemType.FORBIDDEN,
-                    "Managing API keys needs the admin key", Map.of());
+                    "Managing API keys and tenant quotas (/admin) needs the admin key", Map.of());
             return;
         }
         if (!withinLimits(grant.get(), request, response)) {

@@ -316,8 +316,9 @@ public class TrainingJobRunner {
                 try {
                     model.save(file, DType.F32);
                     try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
-                        return checkpoints.register(run.configJson(), staged, checkpointName(step),
-                                new CheckpointProvenance(run.parentCheckpointId(), job.jobId(), (long) step, false));
+                        return job.writeOutput(() -> checkpoints.register(run.configJson(), staged,
+                                checkpointName(step),
+                                new CheckpointProvenance(run.parentCheckpointId(), job.jobId(), (long) step, false)));
                     }
                 } finally {
                     Files.deleteIfExists(file);
@@ -377,7 +378,15 @@ public class TrainingJobRunner {
                 }
             }
             if (best != null) {
-                catalog.markBest(job.jobId(), run.namePrefix() + "-step-", best);
+                UUID marked = best;
+                try {
+                    job.writeOutput(() -> {
+                        catalog.markBest(job.jobId(), run.namePrefix() + "-step-", marked);
+                        return null;
+                    });
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
             }
             for (Map<String, Object> entry : saved) {
                 entry.put("best", entry.get("checkpoint_id").equals(best));

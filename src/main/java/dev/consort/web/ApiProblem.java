@@ -57,6 +57,15 @@ public class ApiProblem extends RuntimeException {
         return new ApiProblem(status, type, detail, List.of(), retryAfterSeconds);
     }
 
+    /**
+     * 429 {@code quota-exceeded}: the tenant is at one of its quotas; {@code quota} names it (the problem's one
+     * error's field), and {@code retryAfterSeconds} (or null) says when trying again may help.
+     */
+    public static ApiProblem quotaExceeded(String quota, String detail, Integer retryAfterSeconds) {
+        return new ApiProblem(HttpStatus.TOO_MANY_REQUESTS, ProblemType.QUOTA_EXCEEDED, detail,
+                List.of(new FieldError(quota, detail)), retryAfterSeconds);
+    }
+
     /** 400: the request could not be read at all (missing part, malformed JSON). */
     public static ApiProblem badRequest(String field, String message) {
         return new ApiProblem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, field + ": " + message,

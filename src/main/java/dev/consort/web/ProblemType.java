@@ -21,6 +21,7 @@ public enum ProblemType {
     IN_USE("in-use", "Resource in use"),
     CONFLICT("conflict", "Conflict"),
     TOO_MANY_REQUESTS("too-many-requests", "Too many requests"),
+    QUOTA_EXCEEDED("quota-exceeded", "Quota exceeded"),
     CAPACITY_EXCEEDED("capacity-exceeded", "Server at capacity"),
     SERVICE_UNAVAILABLE("service-unavailable", "Service unavailable"),
     DATABASE_UNAVAILABLE("database-unavailable", "Database unavailable"),

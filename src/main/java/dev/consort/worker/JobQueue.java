@@ -8,6 +8,7 @@ import java.util.UUID;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -15,7 +16,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import dev.consort.metrics.JobMetrics;
 
 /**
- * The {@code job} table used as a queue. Claims take the oldest queued job of the highest priority
+ * The {@code job} table used as a queue. Claims take a queued job fairly between tenants (see {@link #claim})
  * with {@code FOR UPDATE SKIP LOCKED} in one short statement; every later write names the lease owner
  * in its WHERE clause, so a worker whose lease expired (and whose job another worker now runs) cannot
  * change anything. Times are the database's {@code now()}, so workers' clocks never disagree. Hand-written
@@ -33,31 +34,56 @@ public class JobQueue {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final JobMetrics metrics;
+    /** {@code consort.quotas.max-running-jobs}: a tenant's running limit where the admin set none (null: none). */
+    private final Integer defaultMaxRunning;
 
-    public JobQueue(JdbcTemplate jdbc, TransactionTemplate tx, JobMetrics metrics) {
+    public JobQueue(JdbcTemplate jdbc, TransactionTemplate tx, JobMetrics metrics,
+            @Value("${consort.quotas.max-running-jobs:#{null}}") Integer defaultMaxRunning) {
         this.jdbc = jdbc;
+        this.defaultMaxRunning = defaultMaxRunning;
         this.tx = tx;
         this.metrics = metrics;
     }
 
-    /** Claims the next queued job runnable on {@code deviceClass} (jobs asking for {@code any} included). */
+    /**
+     * Claims the next queued job runnable on {@code deviceClass} (jobs asking for {@code any} included), fairly
+     * between tenants: a tenant at its {@code max_running_jobs} is passed over; among the others, the one with the
+     * fewest jobs running goes first, then the one served longest ago (round-robin), and only then, within that
+     * tenant, priority and age. So one tenant's priority 100 orders its own jobs but never starves another's.
+     * Claims are serialised by a transaction-scoped lock (a few milliseconds each), so two workers cannot both
+     * see a tenant below its running limit and both take it past.
+     */
     public Optional<ClaimedJob> claim(String owner, String deviceClass, Duration lease) {
-        List<ClaimedJob> claimed = jdbc.query("""
-                with next as (
-                    select id from job
-                    where status = 'queued' and device_class in (?, 'any')
-                    order by priority desc, id
-                    limit 1
-                    for update skip locked)
-                update job j set status = 'running', lease_owner = ?,
-                       lease_expires_at = now() + make_interval(secs => ?),
-                       attempts = j.attempts + 1, started_at = coalesce(j.started_at, now()), updated_at = now()
-                from next where j.id = next.id
-                returning j.id, j.type, j.spec::text as spec, j.plan::text as plan, j.attempts, j.max_attempts""",
-                (rs, i) -> new ClaimedJob(new Lease(rs.getObject("id", UUID.class), owner), rs.getString("type"),
-                        rs.getString("spec"), rs.getString("plan"), rs.getInt("attempts"), rs.getInt("max_attempts")),
-                deviceClass, owner, seconds(lease));
-        return claimed.stream().findFirst();
+        List<ClaimedJob> claimed = tx.execute(t -> {
+            jdbc.query("select pg_advisory_xact_lock(hashtext('consort.claim'))", rs -> null);
+            return jdbc.query("""
+                    with tenants as (
+                        select w.tenant,
+                               (select count(*) from job r
+                                where r.tenant = w.tenant and r.status in ('running', 'cancelling')) as running,
+                               (select max(c.claimed_at) from job c where c.tenant = w.tenant) as last_claimed,
+                               coalesce(q.max_running_jobs, ?::int) as max_running
+                        from (select distinct tenant from job
+                              where status = 'queued' and device_class in (?, 'any')) w
+                        left join tenant_quota q on q.tenant = w.tenant),
+                    next as (
+                        select j.id from job j join tenants t on t.tenant = j.tenant
+                        where j.status = 'queued' and j.device_class in (?, 'any')
+                          and (t.max_running is null or t.running < t.max_running)
+                        order by t.running, t.last_claimed nulls first, j.priority desc, j.id
+                        limit 1
+                        for update of j skip locked)
+                    update job j set status = 'running', lease_owner = ?,
+                           lease_expires_at = now() + make_interval(secs => ?), claimed_at = clock_timestamp(),
+                           attempts = j.attempts + 1, started_at = coalesce(j.started_at, now()), updated_at = now()
+                    from next where j.id = next.id
+                    returning j.id, j.type, j.spec::text as spec, j.plan::text as plan, j.attempts, j.max_attempts""",
+                    (rs, i) -> new ClaimedJob(new Lease(rs.getObject("id", UUID.class), owner), rs.getString("type"),
+                            rs.getString("spec"), rs.getString("plan"), rs.getInt("attempts"),
+                            rs.getInt("max_attempts")),
+                    defaultMaxRunning, deviceClass, deviceClass, owner, seconds(lease));
+        });
+        return claimed == null ? Optional.empty() : claimed.stream().findFirst();
     }
 
     /** Renews the lease; tells the worker whether it still holds the job and whether cancel was asked for. */
@@ -70,6 +96,23 @@ public class JobQueue {
             return LeaseState.LOST;
         }
         return "cancelling".equals(status.get(0)) ? LeaseState.CANCEL_REQUESTED : LeaseState.HELD;
+    }
+
+    /**
+     * Runs {@code write} in a transaction that holds the job's row {@code FOR SHARE} while {@code lease} owns it, so
+     * neither the reaper nor another worker's claim can take the job until it commits; false, with nothing
+     * written, if the lease no longer holds it.
+     */
+    public boolean whileLeaseHeld(Lease lease, Runnable write) {
+        return Boolean.TRUE.equals(tx.execute(t -> {
+            if (jdbc.queryForList("""
+                    select 1 from job where id = ? and lease_owner = ? and status in ('running', 'cancelling')
+                    for share""", Integer.class, lease.jobId(), lease.owner()).isEmpty()) {
+                return false;
+            }
+            write.run();
+            return true;
+        }));
     }
 
     /** Appends an event if {@code lease} still holds the job; false if it does not. */

@@ -2,6 +2,9 @@ package dev.consort.worker;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -79,6 +82,24 @@ final class RunningJob implements JobContext {
     public void saveState(InputStream state) throws IOException {
         ensureWritable();
         fenced(states.save(lease(), state));
+    }
+
+    @Override
+    public <T> T writeOutput(Output<T> write) throws IOException {
+        ensureWritable();
+        List<T> written = new ArrayList<>(1);
+        try {
+            fenced(queue.whileLeaseHeld(lease(), () -> {
+                try {
+                    written.add(write.write());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return written.get(0);
     }
 
     @Override
