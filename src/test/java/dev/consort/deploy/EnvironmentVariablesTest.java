@@ -15,6 +15,7 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.util.unit.DataSize;
 
 import dev.consort.ConsortProperties;
+import dev.consort.tenant.QuotaProperties;
 import dev.consort.storage.BlobStoreProperties;
 import dev.consort.tenant.AuthProperties;
 import dev.consort.web.LimitsProperties;
@@ -44,6 +45,24 @@ class EnvironmentVariablesTest {
         assertThat(consort.upload().maxBytes()).isEqualTo(DataSize.ofGigabytes(5));
         assertThat(consort.worker().devices()).isEqualTo(List.of("gpu:0", "gpu:1"));
         assertThat(consort.worker().maxAttempts()).isEqualTo(5);
+    }
+
+    @Test
+    void quotaSettings() {
+        QuotaProperties quotas = binder(Map.of(
+                "CONSORT_QUOTAS_MAX_QUEUED_JOBS", "50",
+                "CONSORT_QUOTAS_MAX_RUNNING_JOBS", "2",
+                "CONSORT_QUOTAS_MAX_STORED_BYTES", "100GB"))
+                .bind("consort.quotas", QuotaProperties.class).get();
+        assertThat(quotas.maxQueuedJobs()).isEqualTo(50);
+        assertThat(quotas.maxRunningJobs()).isEqualTo(2);
+        assertThat(quotas.maxStoredBytes()).isEqualTo(DataSize.ofGigabytes(100));
+        // The queue's claim reads the running limit by its property name, as an environment variable sets it.
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                        Map.of("CONSORT_QUOTAS_MAX_RUNNING_JOBS", "2")));
+        assertThat(environment.resolvePlaceholders("${consort.quotas.max-running-jobs:none}")).isEqualTo("2");
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -339,6 +340,30 @@ abstract class ReliabilitySupport {
         assertThat(rows).as("blob rows").isEqualTo(referenced);
         assertThat(files).as("blob files").isEqualTo(referenced);
         return swept;
+    }
+
+    /**
+     * Spins until the process {@code pid} has a file in its scratch or staging directory (a state or
+     * checkpoint being written); false if none appeared in time (the kill then lands between writes).
+     */
+    boolean awaitFileBeingWritten(long pid, Duration timeout) throws IOException {
+        List<Path> parents = List.of(dataDir().resolve("tmp"), dataDir().resolve("blobs").resolve("staging"));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (Path parent : parents) {
+                try (DirectoryStream<Path> dirs = Files.newDirectoryStream(parent, "*_" + pid + "_*")) {
+                    for (Path dir : dirs) {
+                        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+                            if (files.iterator().hasNext()) {
+                                return true;
+                            }
+                        }
+                    }
+                }
+            }
+            Thread.onSpinWait();
+        }
+        return false;
     }
 
     static List<Path> regularFiles(Path dir) throws IOException {

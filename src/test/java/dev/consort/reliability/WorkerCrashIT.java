@@ -2,10 +2,6 @@ package dev.consort.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -90,29 +86,5 @@ class WorkerCrashIT extends ReliabilitySupport {
                         + "{} blob leftover(s) swept", midWrite ? "mid-write " : "", killedAfterStep, stateStep, leftByKill, rescuerReadyAfter,
                 resumedAfter, succeededAfter, killedAfterStep - stateStep, swept);
         List.of(doomed, rescuer).forEach(WorkerProcess::close);
-    }
-
-    /**
-     * Spins until the process {@code pid} has a file in its scratch or staging directory (a state or
-     * checkpoint being written); false if none appeared in time (the kill then lands between writes).
-     */
-    private boolean awaitFileBeingWritten(long pid, Duration timeout) throws IOException {
-        List<Path> parents = List.of(dataDir().resolve("tmp"), dataDir().resolve("blobs").resolve("staging"));
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (Path parent : parents) {
-                try (DirectoryStream<Path> dirs = Files.newDirectoryStream(parent, "*_" + pid + "_*")) {
-                    for (Path dir : dirs) {
-                        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-                            if (files.iterator().hasNext()) {
-                                return true;
-                            }
-                        }
-                    }
-                }
-            }
-            Thread.onSpinWait();
-        }
-        return false;
     }
 }
