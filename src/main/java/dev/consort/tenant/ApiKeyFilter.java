@@ -31,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
  * tenant's API key (its requests act as that tenant, within the key's rate and upload limits) or the
  * admin key (which may only manage keys, under {@code /admin}). Failures are answered here, as
  * problem+json: 401 with {@code WWW-Authenticate: Bearer} for a missing, unknown or revoked key, 403 for
- * a key used outside its reach, 429 with {@code Retry-After}, 413 or 411 for uploads beyond a key's limit.
+ * a key used outside its reach, 429 with {@code Retry-After} beyond a key's rate or an address's failed
+ * authentications ({@link FailedAuthenticationLimiter}), 413 or 411 for uploads beyond a key's limit.
  * Health, metrics, the API description and the dashboard's static files need no key. With no keys configured at all
  * ({@link AccessMode}) every request acts as tenant {@code default}.
  */
@@ -50,11 +51,14 @@ class ApiKeyFilter extends OncePerRequestFilter {
     private final AccessMode mode;
     private final ApiKeys keys;
     private final RequestRateLimiter rates;
+    private final FailedAuthenticationLimiter failures;
     private final JsonMapper json;
     private final byte[] adminKeyHash;
 
-    ApiKeyFilter(AccessMode mode, ApiKeys keys, RequestRateLimiter rates, JsonMapper json, AuthProperties properties) {
+    ApiKeyFilter(AccessMode mode, ApiKeys keys, RequestRateLimiter rates, FailedAuthenticationLimiter failures,
+            JsonMapper json, AuthProperties properties) {
         this.mode = mode;
+        this.failures = failures;
         this.keys = keys;
         this.rates = rates;
         this.json = json;
@@ -88,9 +92,13 @@ class ApiKeyFilter extends OncePerRequestFilter {
             return;
         }
         Optional<String> key = bearer(request);
+        String address = request.getRemoteAddr();
         if (key.isEmpty()) {
-            problem(request, response, HttpStatus.UNAUTHORIZED, ProblemType.UNAUTHORIZED,
-                    "Send an API key: Authorization: Bearer <key>", Map.of(HttpHeaders.WWW_AUTHENTICATE, REALM));
+            if (!tooManyFailures(address, request, response)) {
+                failures.failed(address);
+                problem(request, response, HttpStatus.UNAUTHORIZED, ProblemType.UNAUTHORIZED,
+                        "Send an API key: Authorization: Bearer <key>", Map.of(HttpHeaders.WWW_AUTHENTICATE, REALM));
+            }
             return;
         }
         if (adminKeyHash != null && MessageDigest.isEqual(adminKeyHash, digest(key.get()))) {
@@ -102,15 +110,22 @@ class ApiKeyFilter extends OncePerRequestFilter {
             }
             return;
         }
-        Optional<ApiKeyGrant> grant;
-        try {
-            grant = keys.verify(key.get());
-        } catch (DataAccessException e) {
-            logger.warn("Cannot verify API keys: " + e);
-            databaseUnavailable(request, response);
-            return;
+        Optional<ApiKeyGrant> grant = keys.recentlyVerified(key.get());
+        if (grant.isEmpty()) {
+            // Past its failures, an address's unverified keys are refused before any database lookup.
+            if (tooManyFailures(address, request, response)) {
+                return;
+            }
+            try {
+                grant = keys.verify(key.get());
+            } catch (DataAccessException e) {
+                logger.warn("Cannot verify API keys: " + e);
+                databaseUnavailable(request, response);
+                return;
+            }
         }
         if (grant.isEmpty()) {
+            failures.failed(address);
             problem(request, response, HttpStatus.UNAUTHORIZED, ProblemType.UNAUTHORIZED,
                     "The API key is unknown or revoked",
                     Map.of(HttpHeaders.WWW_AUTHENTICATE, REALM + ", error=\"invalid_token\""));
@@ -131,6 +146,20 @@ class ApiKeyFilter extends OncePerRequestFilter {
     private void databaseUnavailable(HttpServletRequest request, HttpServletResponse response) throws IOException {
         problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemType.DATABASE_UNAVAILABLE,
                 "The metadata database is unavailable; retry shortly", Map.of(HttpHeaders.RETRY_AFTER, "5"));
+    }
+
+    /** Answers 429 and returns true when {@code address} has used up its failed authentications for now. */
+    private boolean tooManyFailures(String address, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        long waitSeconds = failures.secondsUntilAllowed(address);
+        if (waitSeconds == 0) {
+            return false;
+        }
+        problem(request, response, HttpStatus.TOO_MANY_REQUESTS, ProblemType.TOO_MANY_REQUESTS,
+                "Too many requests without a valid API key from " + address + " (at most " + failures.perMinute()
+                        + " a minute); retry in " + waitSeconds + " s", Map.of(HttpHeaders.RETRY_AFTER,
+                        Long.toString(waitSeconds)));
+        return true;
     }
 
     private boolean withinLimits(ApiKeyGrant grant, HttpServletRequest request, HttpServletResponse response)

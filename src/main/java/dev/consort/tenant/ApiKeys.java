@@ -113,6 +113,11 @@ public class ApiKeys {
         verified.asMap().values().removeIf(grant -> grant.keyId().equals(id));
     }
 
+    /** The grant of a key verified within the cache's TTL, found without a database lookup; else empty. */
+    Optional<ApiKeyGrant> recentlyVerified(String key) {
+        return SHAPE.matcher(key).matches() ? Optional.ofNullable(verified.getIfPresent(sha256(key))) : Optional.empty();
+    }
+
     /** The grant of a working key; empty for a key that is malformed, unknown or revoked. */
     Optional<ApiKeyGrant> verify(String key) {
         if (!SHAPE.matcher(key).matches()) {

@@ -13,9 +13,18 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                    service listens on loopback only and everything belongs to tenant {@code default}
  * @param keyCacheTtl how long a verified key is trusted without asking the database again: a key revoked
  *                    through another process stops working within this time
+ * @param failuresPerMinute failed authentications one client address may make per minute; past them its requests
+ *                    with no key or an unverified one get 429 without a database lookup
  */
 @ConfigurationProperties("consort.auth")
-public record AuthProperties(String adminKey, @DefaultValue("10s") Duration keyCacheTtl) {
+public record AuthProperties(String adminKey, @DefaultValue("10s") Duration keyCacheTtl,
+        @DefaultValue("60") int failuresPerMinute) {
+
+    public AuthProperties {
+        if (failuresPerMinute < 1) {
+            throw new IllegalArgumentException("consort.auth.failures-per-minute must be at least 1");
+        }
+    }
 
     public boolean hasAdminKey() {
         return adminKey != null && !adminKey.isBlank();

@@ -184,4 +184,23 @@ class ApiKeyAuthenticationTest extends TenantApiTest {
         assertProblem(response, 413, "payload-too-large");
         assertThat(json(getAs(key, "/checkpoints")).path("items")).isEmpty();
     }
+
+    @Test
+    void anAddressThatKeepsFailingGets429WithoutDatabaseLookupsWhileAKnownKeyStillWorks() {
+        Key valid = createKey("failing-address");
+        assertThat(getAs(valid.secret(), "/checkpoints").statusCode()).isEqualTo(200);
+        for (int i = 0; i < failureLimiter.perMinute(); i++) {
+            assertThat(get("/checkpoints").statusCode()).as("failure %d", i + 1).isEqualTo(401);
+        }
+        HttpResponse<String> refused = get("/checkpoints");
+        assertProblem(refused, 429, "too-many-requests");
+        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        assertThat(json(refused).path("detail").asText()).contains("without a valid API key");
+
+        long lookups = keys.lookups();
+        assertProblem(getAs("csk_" + "B".repeat(43), "/checkpoints"), 429, "too-many-requests");
+        assertThat(keys.lookups()).as("database lookups past the address's failures").isEqualTo(lookups);
+        // A key this process verified recently still works from the same address.
+        assertThat(getAs(valid.secret(), "/checkpoints").statusCode()).isEqualTo(200);
+    }
 }

@@ -9,6 +9,8 @@ import java.net.http.HttpResponse;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -48,6 +50,15 @@ abstract class TenantApiTest extends ApiTest {
             }
         }
         return ownPostgres;
+    }
+
+    @Autowired
+    FailedAuthenticationLimiter failureLimiter;
+
+    /** Every test starts with its address's full budget of failed authentications (they all come from loopback). */
+    @BeforeEach
+    void forgetFailures() {
+        failureLimiter.forgetAll();
     }
 
     /** Keys decide whether a service starts open; leave none behind for contexts that share a database. */
