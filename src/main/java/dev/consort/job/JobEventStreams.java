@@ -9,6 +9,10 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,6 +38,10 @@ import dev.consort.web.ProblemType;
  * per tenant): past either the next one is refused with a problem and {@code Retry-After}. A stream's slot
  * is freed when it ends, times out, or fails to send (a client that went away is noticed at the next
  * heartbeat at the latest).
+ *
+ * <p>Polling (database reads, on two shared threads) is apart from writing (a writer thread per write in
+ * progress): a client that stops reading blocks only its own write, never the poll of another tenant's stream,
+ * and a write blocked for {@code consort.limits.event-stream-write-timeout} closes its stream and frees its slot.
  */
 @Component
 class JobEventStreams implements DisposableBean {
@@ -53,10 +61,21 @@ class JobEventStreams implements DisposableBean {
         t.setDaemon(true);
         return t;
     });
+    /** Writes to clients; a stalled one holds a thread until the connection's own timeout ends its write. */
+    private final ThreadPoolExecutor writers;
+    private final Duration writeTimeout;
     private final Set<Stream> open = ConcurrentHashMap.newKeySet();
 
     JobEventStreams(JobRepository jobs, LimitsProperties limits) {
         this.jobs = jobs;
+        this.writeTimeout = limits.eventStreamWriteTimeout();
+        // At most one write per open stream, plus stalled writes of streams already closed for timing out.
+        this.writers = new ThreadPoolExecutor(0, 2 * limits.eventStreams(), 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "job-event-writer");
+                    t.setDaemon(true);
+                    return t;
+                });
         this.heartbeat = limits.eventStreamHeartbeat();
         this.maxStreams = limits.eventStreams();
         this.maxStreamsPerTenant = limits.eventStreamsPerTenant();
@@ -113,6 +132,7 @@ class JobEventStreams implements DisposableBean {
     public void destroy() {
         open.forEach(s -> s.emitter.complete());
         poller.shutdownNow();
+        writers.shutdownNow();
     }
 
     private final class Stream {
@@ -136,6 +156,7 @@ class JobEventStreams implements DisposableBean {
             }
         }
 
+        /** On a poller thread: reads what is new and hands it to a writer, with a watchdog on the write. */
         void poll() {
             if (closed.get()) {
                 return;
@@ -145,6 +166,26 @@ class JobEventStreams implements DisposableBean {
                 boolean finished = jobs.find(jobId).map(j -> JobStatus.parse(j.status()).orElseThrow().terminal())
                         .orElse(true);
                 List<JobEventView> events = jobs.events(jobId, cursor, 500);
+                ScheduledFuture<?> watchdog = poller.schedule(this::stalled, writeTimeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
+                try {
+                    writers.execute(() -> write(events, finished, watchdog));
+                } catch (RejectedExecutionException busy) {
+                    watchdog.cancel(false);
+                    log.warn("No writer free for the event stream of job {}; closing it", jobId);
+                    close();
+                    emitter.complete();
+                }
+            } catch (RuntimeException e) {
+                log.warn("Event stream for job {} failed: {}", jobId, e.toString());
+                emitter.completeWithError(e);
+                close();
+            }
+        }
+
+        /** On a writer thread: sends the events (and a heartbeat when due), then schedules the next poll. */
+        private void write(List<JobEventView> events, boolean finished, ScheduledFuture<?> watchdog) {
+            try {
                 for (JobEventView event : events) {
                     emitter.send(SseEmitter.event().id(Long.toString(event.id())).name(event.kind())
                             .data(event, MediaType.APPLICATION_JSON));
@@ -167,6 +208,24 @@ class JobEventStreams implements DisposableBean {
                 log.warn("Event stream for job {} failed: {}", jobId, e.toString());
                 emitter.completeWithError(e);
                 close();
+            } finally {
+                watchdog.cancel(false);
+            }
+        }
+
+        /** The watchdog: a write still blocked after the write timeout means a client that stopped reading. */
+        private void stalled() {
+            if (closed.get()) {
+                return;
+            }
+            log.info("Event stream for job {} stalled: one write blocked for {}; closing it", jobId, writeTimeout);
+            close();
+            // Not on this thread: the emitter's methods wait for its lock, which the blocked write holds until the
+            // connection's own timeout ends it.
+            try {
+                writers.execute(emitter::complete);
+            } catch (RejectedExecutionException ignored) {
+                // The blocked write ends with the connection; the slot, freed above, is what matters.
             }
         }
 

@@ -20,6 +20,8 @@ import org.springframework.util.unit.DataSize;
  *                                 {@code too-many-requests}
  * @param eventStreamHeartbeat     how often a quiet event stream sends a comment; a client that went away
  *                                 frees its stream's slot at the next one
+ * @param eventStreamWriteTimeout  how long one write to an event stream may block (a client that stopped
+ *                                 reading); past it the stream is closed and its slot freed
  */
 @ConfigurationProperties("consort.limits")
 public record LimitsProperties(
@@ -27,7 +29,8 @@ public record LimitsProperties(
         @DefaultValue("1MB") DataSize requestBody,
         @DefaultValue("200") int eventStreams,
         @DefaultValue("20") int eventStreamsPerTenant,
-        @DefaultValue("15s") Duration eventStreamHeartbeat) {
+        @DefaultValue("15s") Duration eventStreamHeartbeat,
+        @DefaultValue("30s") Duration eventStreamWriteTimeout) {
 
     /** Seconds a refused client is told to wait before retrying. */
     public static final int RETRY_AFTER_SECONDS = 5;
@@ -37,8 +40,10 @@ public record LimitsProperties(
             throw new IllegalArgumentException("consort.limits.concurrent-uploads, event-streams and "
                     + "event-streams-per-tenant must be at least 1");
         }
-        if (requestBody.toBytes() < 1 || eventStreamHeartbeat.isNegative() || eventStreamHeartbeat.isZero()) {
-            throw new IllegalArgumentException("consort.limits.request-body and event-stream-heartbeat must be positive");
+        if (requestBody.toBytes() < 1 || eventStreamHeartbeat.isNegative() || eventStreamHeartbeat.isZero()
+                || eventStreamWriteTimeout.isNegative() || eventStreamWriteTimeout.isZero()) {
+            throw new IllegalArgumentException("consort.limits.request-body, event-stream-heartbeat and "
+                    + "event-stream-write-timeout must be positive");
         }
     }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -98,5 +100,46 @@ class EventStreamLimitTest extends LowLimitsApiTest {
         assertThat(bodyOf(ended)).contains("event:queued").contains("event:cancelled");
         assertThat(openOnceASlotIsFree(second).statusCode()).isEqualTo(200);
         assertThat(replacement.statusCode()).isEqualTo(200);
+    }
+
+    /** A raw connection that asks for a job's event stream and then never reads a byte of it. */
+    private Socket stalledStream(String job) throws IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new InetSocketAddress("localhost", port));
+        socket.getOutputStream().write(("GET /jobs/" + job + "/events HTTP/1.1\r\nHost: localhost\r\n"
+                + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    @Test
+    void clientsThatStopReadingStallNoOtherStreamAndLoseTheirSlotsAfterTheWriteTimeout() throws Exception {
+        // 20 MB of events, far more than the socket buffers hold: writing them to a client that does not read
+        // blocks.
+        String busy = queuedJob();
+        jdbc.update("""
+                insert into job_event (job_id, kind, message)
+                select ?::uuid, 'progress', repeat('x', 1000) from generate_series(1, 20000)""", busy);
+        String finished = queuedJob();
+        assertThat(postJson("/jobs/" + finished + "/cancel", "").statusCode()).isEqualTo(202);
+
+        // Two stalled clients: as many as the threads that poll every stream.
+        try (Socket first = stalledStream(busy); Socket second = stalledStream(busy)) {
+            Thread.sleep(500);
+            // Another stream still gets all of its events and its end.
+            HttpResponse<InputStream> other = HTTP.send(HttpRequest.newBuilder(uri("/jobs/" + finished + "/events"))
+                            .header("Accept", "text/event-stream").timeout(Duration.ofSeconds(30)).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(other.statusCode()).isEqualTo(200);
+            assertThat(bodyOf(other)).contains("event:queued").contains("event:cancelled");
+
+            // Past the write timeout (1 s here) the stalled streams are closed: all three slots open again.
+            List<HttpResponse<InputStream>> reopened = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                reopened.add(openOnceASlotIsFree(queuedJob()));
+            }
+            assertThat(reopened).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(200));
+        }
     }
 }

@@ -14,7 +14,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * HTTP tests of an api process with tiny resource limits, so that reaching them is cheap: 2 concurrent
- * uploads, 3 open event streams, 64 KB request bodies, a 200 ms stream heartbeat. No worker runs here
+ * uploads, 3 open event streams, 64 KB request bodies, a 200 ms stream heartbeat, a 1 s stream write timeout. No worker runs here
  * ({@code consort.role=api}), so submitted jobs stay queued. The subclasses share this one context, with a
  * database and a data directory of its own (some of them break the data directory on purpose).
  */
@@ -24,6 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
         "consort.limits.event-streams=3",
         "consort.limits.event-streams-per-tenant=3",
         "consort.limits.event-stream-heartbeat=200ms",
+        "consort.limits.event-stream-write-timeout=1s",
         "consort.limits.request-body=64KB"})
 public abstract class LowLimitsApiTest extends ApiTest {
 
