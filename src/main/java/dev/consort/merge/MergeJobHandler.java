@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.springframework.stereotype.Component;
 
@@ -13,7 +14,9 @@ import dev.consort.evaluation.EvaluationTable;
 import dev.consort.evaluation.ResultsTable;
 import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobContext;
+import dev.consort.job.JobFailedException;
 import dev.consort.job.JobHandler;
+import dev.consort.merge.weights.MergeProblem;
 
 /**
  * {@code merge}: runs each method of the {@link MergePlan} — weight-space ones into a checkpoint
@@ -64,6 +67,11 @@ class MergeJobHandler implements JobHandler<MergeSpec, MergePlan> {
     @Override
     public Object run(MergePlan plan, JobContext job) throws Exception {
         Device device = Devices.parse(job.device());
+        // Checked here rather than at submission: it reads every shared tensor of every model.
+        Optional<MergeProblem> descent = planner.descentProblem(plan);
+        if (descent.isPresent()) {
+            throw new JobFailedException("incompatible_models", descent.get().field() + ": " + descent.get().message());
+        }
         ResultsTable results = new ResultsTable();
         List<Map<String, Object>> outputs = new ArrayList<>();
 

@@ -1,7 +1,6 @@
 package dev.consort.merge;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +28,7 @@ import dev.consort.merge.features.RoutingSpec;
 import dev.consort.merge.weights.InvalidMergeException;
 import dev.consort.merge.weights.MergeCompatibility.MergeInput;
 import dev.consort.merge.weights.MergeCompatibility;
+import dev.consort.merge.weights.MergeCompatibility.ModelConfig;
 import dev.consort.merge.weights.MergeProblem;
 import dev.consort.merge.weights.MergeRecipe;
 import dev.consort.merge.weights.WeightMergeMethod.BaseModelRole;
@@ -436,34 +436,44 @@ public class MergePlanner {
     }
 
     /**
-     * Same architecture everywhere; for task-vector methods and routed models, experts equal to the shared model
-     * outside the MLPs (what they assume). Problems name {@code baseField} and {@code expertFields}.
+     * Same architecture everywhere, from the stored configs: a submission reads no weights (the tensors of every
+     * stored checkpoint were checked against its config when it was stored). Problems name {@code baseField} and
+     * {@code expertFields}. The experts' descent from the shared model is checked by the worker
+     * ({@link #descentProblem}).
      */
     private List<MergeProblem> checkModels(MergePlan plan, String baseField, List<String> expertFields) {
+        List<ModelConfig> configs = new ArrayList<>();
+        if (plan.baseCheckpointId() != null) {
+            configs.add(new ModelConfig(baseField, models.config(models.checkpoint(plan.baseCheckpointId()))));
+        }
+        for (int i = 0; i < plan.expertIds().size(); i++) {
+            configs.add(new ModelConfig(expertFields.get(i), models.config(models.checkpoint(plan.expertIds().get(i)))));
+        }
+        return MergeCompatibility.checkConfigs(configs);
+    }
+
+    /**
+     * For task-vector methods and routed models, whether the experts equal the shared model outside the MLPs (what
+     * they assume): the first tensor that differs, named by the job's JSON fields. Reads every shared tensor of
+     * every model, two at a time, so it runs on the worker, before anything is merged.
+     */
+    Optional<MergeProblem> descentProblem(MergePlan plan) throws IOException {
         boolean descent = false;
         for (MergePlan.Method method : plan.methods()) {
             descent |= method.featureSpace()
                     || WeightMergeMethods.byName(method.method()).orElseThrow().baseModelRole() == BaseModelRole.ORIGIN;
         }
-        try {
-            MergeInput base = plan.baseCheckpointId() == null ? null : inputs.of(baseField, plan.baseCheckpointId());
-            List<MergeInput> experts = new ArrayList<>();
-            for (int i = 0; i < plan.expertIds().size(); i++) {
-                experts.add(inputs.of(expertFields.get(i), plan.expertIds().get(i)));
-            }
-            List<MergeInput> inputs = new ArrayList<>();
-            Optional.ofNullable(base).ifPresent(inputs::add);
-            inputs.addAll(experts);
-            List<MergeProblem> problems = new ArrayList<>(MergeCompatibility.checkArchitecture(inputs));
-            if (problems.isEmpty() && descent) {
-                MergeInput origin = base != null ? base : experts.get(0);
-                List<MergeInput> others = base != null ? experts : experts.subList(1, experts.size());
-                MergeCompatibility.checkDescent(origin, others).ifPresent(problems::add);
-            }
-            return problems;
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not read the checkpoints to compare them", e);
+        if (!descent) {
+            return Optional.empty();
         }
+        MergeInput base = plan.baseCheckpointId() == null ? null : inputs.of("base_checkpoint_id", plan.baseCheckpointId());
+        List<MergeInput> experts = new ArrayList<>();
+        for (int i = 0; i < plan.expertIds().size(); i++) {
+            experts.add(inputs.of("expert_ids[" + i + "]", plan.expertIds().get(i)));
+        }
+        MergeInput origin = base != null ? base : experts.get(0);
+        List<MergeInput> others = base != null ? experts : experts.subList(1, experts.size());
+        return MergeCompatibility.checkDescent(origin, others);
     }
 
     /** The request as plain values for the results table. */

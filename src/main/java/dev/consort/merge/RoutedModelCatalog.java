@@ -54,6 +54,8 @@ public class RoutedModelCatalog {
             blobs.detachAll(OWNER_KIND, earlier);
             repository.deleteById(earlier);
         }
+        // Deletes first: Hibernate would otherwise insert before deleting, against the (job, name) unique index.
+        repository.flush();
         StoredRoutedModel model = new StoredRoutedModel(TimeOrderedIds.next(), name, kind, descriptionJson,
                 router == null ? null : router.sha256(), router == null ? null : router.size(), shared, producingJobId,
                 tenant);

@@ -350,15 +350,31 @@ class MergeJobTest extends ApiTest {
         String other = upload(narrow, "narrow");
         assertRejected("{\"method\": \"linear\", \"parameters\": {\"weight\": 1}, \"expert_ids\": [\"" + expertA + "\", \"" + other + "\"], "
                 + evaluation() + "}", "expert_ids[1]");
+        assertThat(jdbc.queryForObject("select count(*) from job", Integer.class)).isEqualTo(before);
+    }
+
+    /**
+     * Task vectors and routed models assume experts fine-tuned from the shared model with only their MLPs trained.
+     * Checking that reads every shared tensor, so the submission (which reads no weights) accepts the merge and
+     * the worker fails it before merging anything, naming the expert and the first tensor that differs.
+     */
+    @Test
+    void aMergeOfAModelNotFineTunedFromTheBaseFailsOnTheWorkerNamingTheTensor() {
         TinyGpt2 stranger = new TinyGpt2().vocab(50257).seed(99);
         stranger.nEmbd = 16;
         stranger.nPositions = 32;
         String unrelated = upload(stranger, "unrelated");
-        JsonNode problem = assertRejected("{\"method\": \"task_arithmetic\", \"parameters\": {\"weight\": 1}, "
-                + "\"base_checkpoint_id\": \"" + base
-                + "\", \"expert_ids\": [\"" + expertA + "\", \"" + unrelated + "\"], " + evaluation() + "}", "expert_ids[1]");
-        assertThat(problem.path("detail").asText()).containsPattern("(wte|wpe|h\\.\\d+\\.(ln_|attn)|ln_f)");
-        assertThat(jdbc.queryForObject("select count(*) from job", Integer.class)).isEqualTo(before);
+        HttpResponse<String> created = postJson("/jobs", "{\"type\": \"merge\", \"spec\": {\"method\": "
+                + "\"task_arithmetic\", \"parameters\": {\"weight\": 1}, \"base_checkpoint_id\": \"" + base
+                + "\", \"expert_ids\": [\"" + expertA + "\", \"" + unrelated + "\"], " + evaluation() + "}}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = json(created).path("id").asText();
+        JsonNode failed = awaitJob(id, TIMEOUT, "failed");
+        assertThat(failed.path("error").path("code").asText()).isEqualTo("incompatible_models");
+        assertThat(failed.path("error").path("message").asText()).startsWith("expert_ids[1]: tensor ")
+                .containsPattern("(wte|wpe|h\\.\\d+\\.(ln_|attn)|ln_f)").contains("differs from the base model's");
+        assertThat(jdbc.queryForObject("select count(*) from checkpoint where producing_job_id = ?::uuid",
+                Integer.class, id)).isZero();
     }
 
     /**

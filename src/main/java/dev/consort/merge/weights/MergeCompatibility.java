@@ -19,15 +19,19 @@ import dev.consort.safetensors.SafetensorsReader;
 import dev.consort.safetensors.TensorInfo;
 
 /**
- * Whether checkpoints can be merged: {@link #checkArchitecture} (same GPT-2 shape, from the configs and
- * the safetensors headers alone) and {@link #checkDescent} (the models were fine-tuned from the base with
- * only their MLPs trained, as task-vector methods assume: every other tensor equals the base's). Both are
- * cheap enough to run when a merge is submitted; problems name the request field and the tensor.
+ * Whether checkpoints can be merged: {@link #checkConfigs} (same GPT-2 shape, from the configs alone: what a
+ * merge's submission checks, reading no weights), {@link #checkArchitecture} (also each file's tensors, from the
+ * safetensors headers) and {@link #checkDescent} (the models were fine-tuned from the base with only their MLPs
+ * trained, as task-vector methods assume: every other tensor equals the base's; it reads every shared tensor, so
+ * it runs on the worker). Problems name the request field and the tensor.
  */
 public final class MergeCompatibility {
 
     /** A checkpoint taking part in a merge: the request field that names it, its config, its model.safetensors. */
     public record MergeInput(String field, Gpt2Config config, Path weights) {}
+
+    /** A checkpoint taking part in a merge, as far as its config: the request field that names it, and the config. */
+    public record ModelConfig(String field, Gpt2Config config) {}
 
     private static final int MAX_PROBLEMS_PER_INPUT = 5;
 
@@ -39,15 +43,12 @@ public final class MergeCompatibility {
      * headers only.
      */
     public static List<MergeProblem> checkArchitecture(List<MergeInput> inputs) throws IOException {
-        List<MergeProblem> problems = new ArrayList<>();
-        MergeInput first = inputs.get(0);
+        List<MergeProblem> problems = checkConfigs(inputs.stream().map(i -> new ModelConfig(i.field(), i.config()))
+                .toList());
+        if (!problems.isEmpty()) {
+            return problems;
+        }
         for (MergeInput input : inputs) {
-            String difference = difference(first.config(), input.config());
-            if (difference != null) {
-                problems.add(new MergeProblem(input.field(), "has " + difference + " but " + first.field()
-                        + " has " + difference(input.config(), first.config()) + "; merged models must share their architecture"));
-                continue;
-            }
             try {
                 Gpt2TensorLayout.check(input.config(), SafetensorsHeader.read(input.weights()).tensors());
             } catch (SafetensorsFormatException e) {
@@ -55,6 +56,21 @@ public final class MergeCompatibility {
             } catch (Gpt2FormatException e) {
                 e.violations().stream().limit(MAX_PROBLEMS_PER_INPUT).forEach(v -> problems.add(new MergeProblem(
                         input.field(), "tensor " + v.subject() + ": " + v.message())));
+            }
+        }
+        return problems;
+    }
+
+    /** Checks that every model has the first one's architecture (n_layer, n_embd, n_head, n_inner, vocab_size, n_positions). */
+    public static List<MergeProblem> checkConfigs(List<ModelConfig> models) {
+        List<MergeProblem> problems = new ArrayList<>();
+        ModelConfig first = models.get(0);
+        for (ModelConfig model : models) {
+            String difference = difference(first.config(), model.config());
+            if (difference != null) {
+                problems.add(new MergeProblem(model.field(), "has " + difference + " but " + first.field()
+                        + " has " + difference(model.config(), first.config())
+                        + "; merged models must share their architecture"));
             }
         }
         return problems;
