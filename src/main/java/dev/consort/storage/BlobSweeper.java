@@ -48,12 +48,18 @@ public class BlobSweeper {
      */
     public int sweep(Duration grace) {
         try {
+            double graceSeconds = grace.toMillis() / 1000.0;
+            // Pins this old belong to publications that will never attach (their process died, or their
+            // owner's transaction failed and the unpin did not get through).
+            int stalePins = jdbc.update("delete from blob_pin where created_at < now() - make_interval(secs => ?)",
+                    graceSeconds);
             int rows = 0;
             List<String> unreferenced = jdbc.queryForList("""
                     select b.sha256 from blob b
                     where b.created_at < now() - make_interval(secs => ?)
-                      and not exists (select 1 from blob_ref r where r.sha256 = b.sha256)""",
-                    String.class, grace.toMillis() / 1000.0);
+                      and not exists (select 1 from blob_ref r where r.sha256 = b.sha256)
+                      and not exists (select 1 from blob_pin p where p.sha256 = b.sha256)""",
+                    String.class, graceSeconds);
             for (String sha : unreferenced) {
                 if (references.collectIfUnreferenced(sha)) {
                     rows++;
@@ -69,9 +75,9 @@ public class BlobSweeper {
                 }
             }
             int staging = store.purgeStaleStaging(grace.toMillis()) + scratch.reclaim(grace.toMillis());
-            if (rows + strays + staging > 0) {
-                log.info("Blob sweep removed {} unreferenced blobs, {} stray files, {} stale staging or scratch files",
-                        rows, strays, staging);
+            if (stalePins + rows + strays + staging > 0) {
+                log.info("Blob sweep removed {} stale pins, {} unreferenced blobs, {} stray files, {} stale staging or "
+                        + "scratch files", stalePins, rows, strays, staging);
             }
             return rows + strays + staging;
         } catch (IOException | RuntimeException e) {
