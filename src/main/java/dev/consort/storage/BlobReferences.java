@@ -33,6 +33,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class BlobReferences {
 
     private static final Logger log = LoggerFactory.getLogger(BlobReferences.class);
+    /** The first key of the advisory locks taken by {@link #lockStrayDeletion}: "blob" in ASCII. */
+    private static final int STRAY_DELETION_LOCKS = 0x626c6f62;
 
     private final JdbcTemplate jdbc;
     private final BlobStore store;
@@ -55,6 +57,7 @@ public class BlobReferences {
         requireNoTransaction("publishing blob " + staged.sha256());
         UUID pin = UUID.randomUUID();
         ownTransaction.executeWithoutResult(status -> {
+            lockStrayDeletion(staged.sha256());
             jdbc.update("""
                     insert into blob (sha256, size_bytes) values (?, ?)
                     on conflict (sha256) do update set size_bytes = excluded.size_bytes""",
@@ -107,6 +110,37 @@ public class BlobReferences {
         if (dropped != null && dropped > 0) {
             collectIfUnreferenced(blob.sha256());
         }
+    }
+
+    /**
+     * Deletes a blob file that has no row (a crash between publishing and committing left it), unless an
+     * upload of the same bytes pins it first. Without the lock, an upload could pin the blob between this
+     * check and the delete, find the file in place, skip publishing it, and attach a file that is then gone.
+     */
+    boolean deleteIfStray(String sha256) {
+        return Boolean.TRUE.equals(ownTransaction.execute(status -> {
+            lockStrayDeletion(sha256);
+            if (!jdbc.queryForList("select 1 from blob where sha256 = ?", sha256).isEmpty()) {
+                return false;
+            }
+            try {
+                store.delete(sha256);
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not delete stray blob file " + sha256, e);
+            }
+            log.debug("Deleted stray blob file {}", sha256);
+            return true;
+        }));
+    }
+
+    /**
+     * Serializes pinning a blob with deleting its stray file, until the calling transaction ends. A stray file
+     * has no row to lock, so the lock is an advisory one keyed by the sha256's first 32 bits (in a key space
+     * of its own); two blobs sharing them merely wait for each other.
+     */
+    private void lockStrayDeletion(String sha256) {
+        jdbc.query("select pg_advisory_xact_lock(?, ?)", rs -> null, STRAY_DELETION_LOCKS,
+                (int) Long.parseLong(BlobStore.requireSha256(sha256).substring(0, 8), 16));
     }
 
     private static void requireNoTransaction(String what) {

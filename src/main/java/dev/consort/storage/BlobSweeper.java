@@ -13,9 +13,11 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Catches what a crash left behind: blob rows nobody references, files with no row, and staging and
- * scratch files of processes that died. Everything it touches is older than a grace period (or belongs
- * to a process that no longer runs), so it never races an upload in progress.
+ * Catches what a crash left behind: pins of publications that never attached, blob rows nobody references
+ * or pins, files with no row, and staging and scratch files of processes that died. Everything it touches
+ * is older than a grace period (or belongs to a process that no longer runs). An old file may still be
+ * wanted by a new upload of the same bytes: its deletion and that upload's pin take turns on one lock
+ * ({@link BlobReferences#deleteIfStray}).
  */
 @Component
 public class BlobSweeper {
@@ -69,8 +71,7 @@ public class BlobSweeper {
             Set<String> files = new HashSet<>(store.listOlderThan(grace.toMillis()));
             int strays = 0;
             for (String sha : files) {
-                if (jdbc.queryForList("select 1 from blob where sha256 = ?", sha).isEmpty()) {
-                    store.delete(sha);
+                if (references.deleteIfStray(sha)) {
                     strays++;
                 }
             }
