@@ -15,6 +15,7 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.util.unit.DataSize;
 
 import dev.consort.ConsortProperties;
+import dev.consort.database.DatabaseProperties;
 import dev.consort.storage.BlobStoreProperties;
 import dev.consort.tenant.AuthProperties;
 import dev.consort.web.LimitsProperties;
@@ -44,6 +45,13 @@ class EnvironmentVariablesTest {
         assertThat(consort.upload().maxBytes()).isEqualTo(DataSize.ofGigabytes(5));
         assertThat(consort.worker().devices()).isEqualTo(List.of("gpu:0", "gpu:1"));
         assertThat(consort.worker().maxAttempts()).isEqualTo(5);
+    }
+
+    @Test
+    void databaseSettings() {
+        DatabaseProperties database = binder(Map.of("CONSORT_DATABASE_STATEMENT_TIMEOUT", "5m"))
+                .bind("consort.database", DatabaseProperties.class).get();
+        assertThat(database.statementTimeout()).isEqualTo(Duration.ofMinutes(5));
     }
 
     @Test
