@@ -13,7 +13,7 @@ import org.springframework.transaction.annotation.Transactional;
 import dev.consort.checkpoint.CheckpointValidator.ValidCheckpoint;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
-import dev.consort.storage.StagedBlob;
+import dev.consort.storage.PublishedBlob;
 import dev.consort.tenant.CurrentTenant;
 import dev.consort.tenant.TenantQuotas;
 import dev.consort.web.ApiProblem;
@@ -42,9 +42,9 @@ public class CheckpointCatalog {
         this.jdbc = jdbc;
     }
 
-    /** Stores a validated checkpoint and publishes its staged weights, all or nothing. */
+    /** Stores a validated checkpoint whose weights are already published: database work only, all or nothing. */
     @Transactional
-    Checkpoint store(ValidCheckpoint valid, StagedBlob weights, String name, CheckpointProvenance provenance) {
+    Checkpoint store(ValidCheckpoint valid, PublishedBlob weights, String name, CheckpointProvenance provenance) {
         if (provenance.parentId() != null
                 && repository.findById(provenance.parentId()).filter(c -> CurrentTenant.allows(c.tenant())).isEmpty()) {
             throw ApiProblem.invalidField("parent_id", "no checkpoint with id " + provenance.parentId());
@@ -63,7 +63,6 @@ public class CheckpointCatalog {
         Checkpoint checkpoint = new Checkpoint(TimeOrderedIds.next(), name, valid.config().json(),
                 valid.config().config(), valid.weights().parameterCount(), valid.dtype(), weights.sha256(),
                 weights.size(), provenance, tenant);
-        // Flush before publishing the file, so a failing insert leaves no published blob behind.
         repository.saveAndFlush(checkpoint);
         blobs.attach(weights, OWNER_KIND, checkpoint.id(), WEIGHTS_ROLE);
         return checkpoint;

@@ -7,13 +7,15 @@ import org.springframework.stereotype.Service;
 
 import dev.consort.checkpoint.CheckpointValidator.ValidCheckpoint;
 import dev.consort.checkpoint.CheckpointValidator.ValidConfig;
+import dev.consort.storage.BlobReferences;
 import dev.consort.storage.BlobStore;
 import dev.consort.storage.StagedBlob;
 import dev.consort.web.ApiProblem;
 
 /**
  * Brings checkpoints in: a user's upload, or the output of a job. Either way the weights are staged,
- * validated completely, and only then stored; a rejected checkpoint leaves no row and no file.
+ * validated completely, and only then published (outside any transaction) and registered; a rejected
+ * checkpoint leaves no row and no file.
  */
 @Service
 public class CheckpointUploadService {
@@ -21,10 +23,12 @@ public class CheckpointUploadService {
     static final int MAX_NAME_LENGTH = 200;
 
     private final BlobStore blobStore;
+    private final BlobReferences blobs;
     private final CheckpointCatalog catalog;
 
-    CheckpointUploadService(BlobStore blobStore, CheckpointCatalog catalog) {
+    CheckpointUploadService(BlobStore blobStore, BlobReferences blobs, CheckpointCatalog catalog) {
         this.blobStore = blobStore;
+        this.blobs = blobs;
         this.catalog = catalog;
     }
 
@@ -34,22 +38,30 @@ public class CheckpointUploadService {
         // One byte over the cap is enough to reject it; a huge "config" never reaches the heap.
         byte[] configBytes = configJson.readNBytes(CheckpointValidator.MAX_CONFIG_BYTES + 1);
         ValidConfig config = CheckpointValidator.config(configBytes);
-        try (StagedBlob staged = blobStore.stage(weights)) {
-            ValidCheckpoint valid = CheckpointValidator.weights(config, staged.file());
-            return CheckpointView.of(catalog.store(valid, staged, checkedName, CheckpointProvenance.UPLOADED));
+        try (StagedBlob staged = blobStore.stage(weights); PublishedCheckpoint published = publish(config, staged)) {
+            return CheckpointView.of(catalog.store(published.valid(), published.weights(), checkedName,
+                    CheckpointProvenance.UPLOADED));
         }
     }
 
     /**
-     * Registers a checkpoint a job produced, validated exactly like an upload. The caller keeps owning
-     * {@code weights} and closes it afterwards (a no-op once published).
+     * Validates the weights a job produced exactly like an upload, then publishes them, outside any
+     * transaction (for S3 an upload of possibly many GB). {@link #register} stores the checkpoint; the
+     * caller keeps owning both {@code weights} and the result, and closes them afterwards.
      */
-    public CheckpointView register(byte[] configJson, StagedBlob weights, String name, CheckpointProvenance provenance)
-            throws IOException {
-        String checkedName = checkName(name);
-        ValidConfig config = CheckpointValidator.config(configJson);
+    public PublishedCheckpoint publish(byte[] configJson, StagedBlob weights) throws IOException {
+        return publish(CheckpointValidator.config(configJson), weights);
+    }
+
+    /** Validation comes first: a rejected checkpoint is never published, so it leaves no row and no file. */
+    private PublishedCheckpoint publish(ValidConfig config, StagedBlob weights) throws IOException {
         ValidCheckpoint valid = CheckpointValidator.weights(config, weights.file());
-        return CheckpointView.of(catalog.store(valid, weights, checkedName, provenance));
+        return new PublishedCheckpoint(valid, blobs.publish(weights));
+    }
+
+    /** Registers a checkpoint a job produced and {@link #publish published}: database work only. */
+    public CheckpointView register(PublishedCheckpoint checkpoint, String name, CheckpointProvenance provenance) {
+        return CheckpointView.of(catalog.store(checkpoint.valid(), checkpoint.weights(), checkName(name), provenance));
     }
 
     private static String checkName(String name) {

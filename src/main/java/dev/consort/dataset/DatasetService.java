@@ -21,6 +21,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.PublishedBlob;
 import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.storage.StorageUnavailableException;
@@ -33,8 +34,8 @@ import dev.consort.web.ProblemType;
 /**
  * Turns uploaded files into datasets. Each file is read twice, always streaming: a first pass checks
  * every record and counts them (so a bad upload is refused before any tokenizing), a second pass
- * tokenizes them into two temporary token files (train, validation) that are then staged, and the
- * row and its blob references are stored in one transaction.
+ * tokenizes them into two temporary token files (train, validation) that are then staged and published,
+ * and the row and its blob references are stored in one short transaction.
  */
 @Service
 public class DatasetService {
@@ -91,8 +92,11 @@ public class DatasetService {
             if (tokenized.trainRecords() != trainRecords || tokenized.validationRecords() != validationRecords) {
                 throw new IllegalStateException("the upload changed between reading passes");
             }
-            try (StagedBlob trainBlob = stage(trainTokens);
-                 StagedBlob validationBlob = validationRecords > 0 ? stage(validationTokens) : null) {
+            // Every record was checked before this point: what is published here is stored (or rolled back).
+            try (StagedBlob trainStaged = stage(trainTokens);
+                 StagedBlob validationStaged = validationRecords > 0 ? stage(validationTokens) : null;
+                 PublishedBlob trainBlob = references.publish(trainStaged);
+                 PublishedBlob validationBlob = validationStaged == null ? null : references.publish(validationStaged)) {
                 Dataset dataset = new Dataset(TimeOrderedIds.next(), upload.name(), upload.format(),
                         upload.template().source(), upload.valFraction(), upload.txtMode(), file.fileName(),
                         validationFile == null ? null : validationFile.fileName(),

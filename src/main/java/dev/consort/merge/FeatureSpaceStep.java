@@ -32,6 +32,7 @@ import dev.consort.merge.features.ExpertMlp;
 import dev.consort.merge.features.RoutedModel;
 import dev.consort.merge.features.RoutingSpec;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.PublishedBlob;
 import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 
@@ -245,8 +246,9 @@ class FeatureSpaceStep {
         Path file = Files.createTempFile(scratch, "router-", ".safetensors");
         try {
             routed.writeRouters(file);
-            try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
-                return job.writeOutput(() -> routedModels.store(name, kind, description, staged,
+            try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in);
+                 PublishedBlob router = routedModels.publish(staged)) {
+                return job.writeOutput(() -> routedModels.store(name, kind, description, router,
                         plan.sharedCheckpointId(), members, job.jobId())).id();
             }
         } finally {

@@ -11,8 +11,9 @@ import org.springframework.transaction.annotation.Transactional;
 
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.storage.BlobReferences;
-import dev.consort.tenant.CurrentTenant;
+import dev.consort.storage.PublishedBlob;
 import dev.consort.storage.StagedBlob;
+import dev.consort.tenant.CurrentTenant;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.CursorPage;
 import dev.consort.web.ProblemType;
@@ -38,13 +39,21 @@ public class RoutedModelCatalog {
     }
 
     /**
+     * Publishes router weights ahead of {@link #store}, outside any transaction (for S3 an upload), so that
+     * storing the model is database work only. Close the result once stored.
+     */
+    public PublishedBlob publish(StagedBlob router) {
+        return blobs.publish(router);
+    }
+
+    /**
      * Stores a routed model produced by a job. A job that runs again after losing its worker stores its
      * routed models again: the earlier attempt's model of the same name is replaced, so a job has one.
      *
-     * @param router the router weights, or null for a model without routers (a fixed α)
+     * @param router the {@link #publish published} router weights, or null for a model without routers (a fixed α)
      */
     @Transactional
-    public StoredRoutedModel store(String name, String kind, String descriptionJson, StagedBlob router, UUID shared,
+    public StoredRoutedModel store(String name, String kind, String descriptionJson, PublishedBlob router, UUID shared,
             List<UUID> experts, UUID producingJobId) {
         // A job's output belongs to the job's tenant: workers serve no request.
         String tenant = jdbc.queryForList("select tenant from job where id = ?", String.class, producingJobId)

@@ -16,6 +16,7 @@ import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointModels;
 import dev.consort.checkpoint.CheckpointProvenance;
 import dev.consort.checkpoint.CheckpointUploadService;
+import dev.consort.checkpoint.PublishedCheckpoint;
 import dev.consort.database.TimeOrderedIds;
 import dev.consort.evaluation.EvaluationTable;
 import dev.consort.evaluation.ResultsTable;
@@ -82,8 +83,9 @@ class WeightSpaceStep {
             // Same architecture as every input: the first expert's config.json describes the result too.
             byte[] config = models.checkpoint(plan.expertIds().get(0)).configJson().getBytes(StandardCharsets.UTF_8);
             UUID checkpointId;
-            try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
-                checkpointId = job.writeOutput(() -> checkpoints.register(config, staged, name, new CheckpointProvenance(
+            try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in);
+                 PublishedCheckpoint weights = checkpoints.publish(config, staged)) {
+                checkpointId = job.writeOutput(() -> checkpoints.register(weights, name, new CheckpointProvenance(
                         plan.sharedCheckpointId(), job.jobId(), null, false, plan.expertIds()))).id();
             }
             job.event("merged", method.displayName() + ": " + merged.tensors() + " tensors",

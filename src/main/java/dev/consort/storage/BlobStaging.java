@@ -4,8 +4,12 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -45,13 +49,37 @@ final class BlobStaging {
         try {
             MessageDigest digest = sha256Digest();
             long size;
-            try (OutputStream out = new DigestOutputStream(new StorageOutputStream(Files.newOutputStream(tmp)), digest)) {
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                OutputStream out = new DigestOutputStream(new StorageOutputStream(Channels.newOutputStream(channel)), digest);
                 size = in.transferTo(out);
+                out.flush();
+                // On disk before any row names it: a power cut after the commit must not leave a short blob.
+                force(channel);
             }
             return new StagedBlob(tmp, HexFormat.of().formatHex(digest.digest()), size);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
+        }
+    }
+
+    private static void force(FileChannel channel) {
+        try {
+            channel.force(true);
+        } catch (IOException e) {
+            throw new StorageUnavailableException("cannot flush a staging file to disk", e);
+        }
+    }
+
+    /**
+     * Flushes a directory's entries (a rename into it, a file created in it) to disk. Linux allows opening a
+     * directory for reading and forcing it; where a platform refuses, there is nothing more to do.
+     */
+    static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (UnsupportedOperationException | AccessDeniedException notSupported) {
+            // Windows cannot open a directory as a channel; its renames are durable by other means.
         }
     }
 

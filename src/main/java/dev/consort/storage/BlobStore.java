@@ -28,7 +28,11 @@ public interface BlobStore {
     /** Streams {@code in} to a private temporary file, hashing it on the way; nothing is published. */
     StagedBlob stage(InputStream in) throws IOException;
 
-    /** Publishes a staged blob under its sha256, atomically; a blob already present is kept as is. */
+    /**
+     * Publishes a staged blob under its sha256, atomically and durably; a blob already present is kept if it
+     * checks out against its sha256 (as far as the store can tell cheaply) and replaced otherwise. Only
+     * {@link BlobReferences#publish} calls this for blobs that rows will name.
+     */
     void publish(StagedBlob staged) throws IOException;
 
     InputStream open(String sha256) throws IOException;

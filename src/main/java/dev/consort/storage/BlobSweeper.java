@@ -13,9 +13,11 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Catches what a crash left behind: blob rows nobody references, files with no row, and staging and
- * scratch files of processes that died. Everything it touches is older than a grace period (or belongs
- * to a process that no longer runs), so it never races an upload in progress.
+ * Catches what a crash left behind: pins of publications that never attached, blob rows nobody references
+ * or pins, files with no row, and staging and scratch files of processes that died. Everything it touches
+ * is older than a grace period (or belongs to a process that no longer runs). An old file may still be
+ * wanted by a new upload of the same bytes: its deletion and that upload's pin take turns on one lock
+ * ({@link BlobReferences#deleteIfStray}).
  */
 @Component
 public class BlobSweeper {
@@ -48,12 +50,18 @@ public class BlobSweeper {
      */
     public int sweep(Duration grace) {
         try {
+            double graceSeconds = grace.toMillis() / 1000.0;
+            // Pins this old belong to publications that will never attach (their process died, or their
+            // owner's transaction failed and the unpin did not get through).
+            int stalePins = jdbc.update("delete from blob_pin where created_at < now() - make_interval(secs => ?)",
+                    graceSeconds);
             int rows = 0;
             List<String> unreferenced = jdbc.queryForList("""
                     select b.sha256 from blob b
                     where b.created_at < now() - make_interval(secs => ?)
-                      and not exists (select 1 from blob_ref r where r.sha256 = b.sha256)""",
-                    String.class, grace.toMillis() / 1000.0);
+                      and not exists (select 1 from blob_ref r where r.sha256 = b.sha256)
+                      and not exists (select 1 from blob_pin p where p.sha256 = b.sha256)""",
+                    String.class, graceSeconds);
             for (String sha : unreferenced) {
                 if (references.collectIfUnreferenced(sha)) {
                     rows++;
@@ -63,15 +71,14 @@ public class BlobSweeper {
             Set<String> files = new HashSet<>(store.listOlderThan(grace.toMillis()));
             int strays = 0;
             for (String sha : files) {
-                if (jdbc.queryForList("select 1 from blob where sha256 = ?", sha).isEmpty()) {
-                    store.delete(sha);
+                if (references.deleteIfStray(sha)) {
                     strays++;
                 }
             }
             int staging = store.purgeStaleStaging(grace.toMillis()) + scratch.reclaim(grace.toMillis());
-            if (rows + strays + staging > 0) {
-                log.info("Blob sweep removed {} unreferenced blobs, {} stray files, {} stale staging or scratch files",
-                        rows, strays, staging);
+            if (stalePins + rows + strays + staging > 0) {
+                log.info("Blob sweep removed {} stale pins, {} unreferenced blobs, {} stray files, {} stale staging or "
+                        + "scratch files", stalePins, rows, strays, staging);
             }
             return rows + strays + staging;
         } catch (IOException | RuntimeException e) {

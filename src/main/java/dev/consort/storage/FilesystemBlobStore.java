@@ -2,21 +2,29 @@ package dev.consort.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.Set;
 import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Blobs as files {@code <root>/sha256/ab/abcdef...}; staging files under {@code <root>/staging} on the
  * same filesystem so publishing is an atomic rename.
  */
 public class FilesystemBlobStore implements BlobStore {
+
+    private static final Logger log = LoggerFactory.getLogger(FilesystemBlobStore.class);
 
     private final Path objects;
     private final BlobStaging staging;
@@ -32,21 +40,43 @@ public class FilesystemBlobStore implements BlobStore {
         return staging.stage(in);
     }
 
+    /**
+     * Renames the staged file into place and flushes the directory, so the blob survives a power cut once
+     * the caller commits a row naming it. A file already there is trusted only if it hashes to its name: a
+     * corrupt one (a torn write, a disk error) is replaced by the staged copy, atomically, so readers see
+     * either the old bytes or the good ones.
+     */
     @Override
     public void publish(StagedBlob staged) throws IOException {
         Path target = pathOf(staged.sha256());
         if (Files.exists(target)) {
-            Files.deleteIfExists(staged.file());
-            return;
+            if (hashOf(target).equals(staged.sha256())) {
+                Files.deleteIfExists(staged.file());
+                return;
+            }
+            log.warn("Blob {} on disk does not match its sha256; replacing it with the bytes just staged", target);
         }
-        Files.createDirectories(target.getParent());
+        Path dir = target.getParent();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            BlobStaging.forceDirectory(objects);
+        }
         try {
-            Files.move(staged.file(), target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException e) {
-            Files.deleteIfExists(staged.file());
+            Files.move(staged.file(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("blob staging and object directories must be on one filesystem", e);
         }
+        BlobStaging.forceDirectory(dir);
+    }
+
+    private static String hashOf(Path file) throws IOException {
+        MessageDigest digest = BlobStaging.sha256Digest();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (NoSuchFileException collected) {
+            return "";
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     @Override

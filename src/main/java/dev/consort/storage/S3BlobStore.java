@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -29,6 +30,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -46,6 +48,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     private static final String OCTETS = "application/octet-stream";
     /** S3 allows at most 10,000 parts: larger blobs get larger parts. */
     private static final int MAX_PARTS = 10_000;
+    /** User metadata ({@code x-amz-meta-sha256}) naming the bytes an object was uploaded with. */
+    private static final String SHA256_METADATA = "sha256";
 
     private final S3Client s3;
     private final String bucket;
@@ -83,16 +87,23 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         return staging.stage(in);
     }
 
+    /**
+     * Uploads the staged blob unless an intact copy is already there. S3 offers no cheap re-hash, so an
+     * existing object is trusted only if its size, and the sha256 recorded in its metadata when it has one,
+     * match; otherwise it is overwritten, which S3 does atomically.
+     */
     @Override
     public void publish(StagedBlob staged) throws IOException {
         String key = key(staged.sha256());
         try {
-            if (!exists(staged.sha256())) {
+            if (!intactCopyExists(key, staged)) {
+                Map<String, String> metadata = Map.of(SHA256_METADATA, staged.sha256());
                 if (staged.size() < multipartThreshold) {
-                    s3.putObject(b -> b.bucket(bucket).key(key).contentLength(staged.size()).contentType(OCTETS),
+                    s3.putObject(b -> b.bucket(bucket).key(key).contentLength(staged.size()).contentType(OCTETS)
+                                    .metadata(metadata),
                             RequestBody.fromFile(staged.file()));
                 } else {
-                    uploadInParts(staged, key);
+                    uploadInParts(staged, key, metadata);
                 }
             }
         } catch (SdkException e) {
@@ -101,10 +112,32 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         Files.deleteIfExists(staged.file());
     }
 
-    private void uploadInParts(StagedBlob staged, String key) {
+    private boolean intactCopyExists(String key, StagedBlob staged) {
+        HeadObjectResponse head;
+        try {
+            head = s3.headObject(b -> b.bucket(bucket).key(key));
+        } catch (NoSuchKeyException e) {
+            return false;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+        String recorded = head.metadata().get(SHA256_METADATA);
+        if (head.contentLength() != staged.size() || (recorded != null && !recorded.equals(staged.sha256()))) {
+            log.warn("Object {} has {} bytes (sha256 {}), not the {} bytes of its name; uploading it again",
+                    key, head.contentLength(), recorded, staged.size());
+            return false;
+        }
+        return true;
+    }
+
+    private void uploadInParts(StagedBlob staged, String key, Map<String, String> metadata) {
         long size = staged.size();
         long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
-        String uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key).contentType(OCTETS)).uploadId();
+        String uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key).contentType(OCTETS)
+                .metadata(metadata)).uploadId();
         try {
             List<CompletedPart> parts = new ArrayList<>();
             for (long offset = 0; offset < size; offset += part) {

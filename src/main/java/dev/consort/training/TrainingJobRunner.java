@@ -20,6 +20,7 @@ import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointProvenance;
 import dev.consort.checkpoint.CheckpointUploadService;
 import dev.consort.checkpoint.CheckpointView;
+import dev.consort.checkpoint.PublishedCheckpoint;
 import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Evaluator;
@@ -315,9 +316,9 @@ public class TrainingJobRunner {
                 Path file = Files.createTempFile(scratch, "checkpoint-", ".safetensors");
                 try {
                     model.save(file, DType.F32);
-                    try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in)) {
-                        return job.writeOutput(() -> checkpoints.register(run.configJson(), staged,
-                                checkpointName(step),
+                    try (InputStream in = Files.newInputStream(file); StagedBlob staged = blobs.stage(in);
+                         PublishedCheckpoint weights = checkpoints.publish(run.configJson(), staged)) {
+                        return job.writeOutput(() -> checkpoints.register(weights, checkpointName(step),
                                 new CheckpointProvenance(run.parentCheckpointId(), job.jobId(), (long) step, false)));
                     }
                 } finally {

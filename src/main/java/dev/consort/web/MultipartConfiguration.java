@@ -1,7 +1,6 @@
 package dev.consort.web;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import jakarta.servlet.MultipartConfigElement;
@@ -10,24 +9,30 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.consort.ConsortProperties;
+import dev.consort.storage.ProcessDirectory;
 
 /**
  * Uploads are written to disk part by part (threshold 0) under the data directory, given as an
  * absolute path so the servlet container cannot resolve it against its own temp directory; each file
- * is limited to {@code consort.upload.max-bytes}, beyond which the client gets a 413 problem.
+ * is limited to {@code consort.upload.max-bytes}, beyond which the client gets a 413 problem. Each process
+ * receives into a {@link ProcessDirectory} of its own, so the half-received parts of a killed process are
+ * removed when the next one starts.
  */
 @Configuration(proxyBeanMethods = false)
 class MultipartConfiguration {
 
     @Bean
     MultipartConfigElement multipartConfigElement(ConsortProperties properties) throws IOException {
-        Path location = location(properties);
-        Files.createDirectories(location);
+        Path location = ProcessDirectory.of(parent(properties));
         return new MultipartConfigElement(location.toString(), properties.upload().maxBytes().toBytes(), -1, 0);
     }
 
-    /** Where the container writes the parts of an upload while it is received. */
+    /** Where the container writes the parts of an upload while this process receives it. */
     static Path location(ConsortProperties properties) {
+        return parent(properties).resolve(ProcessDirectory.name());
+    }
+
+    private static Path parent(ConsortProperties properties) {
         return properties.dataDir().resolve("multipart").toAbsolutePath();
     }
 }

@@ -12,6 +12,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.consort.storage.BlobReferences;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.PublishedBlob;
 import dev.consort.storage.StagedBlob;
 
 /**
@@ -38,9 +39,13 @@ public class JobStateStore {
         this.references = references;
     }
 
-    /** Stores {@code state} as the job's state if {@code lease} still holds the job; false if it does not. */
+    /**
+     * Stores {@code state} as the job's state if {@code lease} still holds the job; false if it does not.
+     * The bytes are published first, outside any transaction: the job row is locked only for the short
+     * check of the lease and swap of the reference, so a long upload never holds up the job's heartbeats.
+     */
     boolean save(Lease lease, InputStream state) throws IOException {
-        try (StagedBlob staged = blobs.stage(state)) {
+        try (StagedBlob staged = blobs.stage(state); PublishedBlob published = references.publish(staged)) {
             Boolean saved = tx.execute(t -> {
                 List<Integer> held = jdbc.queryForList(
                         "select 1 from job where id = ? and lease_owner = ? for update", Integer.class,
@@ -49,7 +54,7 @@ public class JobStateStore {
                     return false;
                 }
                 references.detachAll(OWNER_KIND, lease.jobId());
-                references.attach(staged, OWNER_KIND, lease.jobId(), ROLE);
+                references.attach(published, OWNER_KIND, lease.jobId(), ROLE);
                 return true;
             });
             return Boolean.TRUE.equals(saved);

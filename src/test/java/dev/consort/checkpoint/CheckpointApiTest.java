@@ -271,8 +271,9 @@ class CheckpointApiTest extends ApiTest {
         String parent = created(new TinyGpt2().seed(500)).path("id").asText();
         TinyGpt2 child = new TinyGpt2().seed(501);
         CheckpointView registered;
-        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(child.weights()))) {
-            registered = uploads.register(child.config(), staged, null,
+        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(child.weights()));
+             PublishedCheckpoint weights = uploads.publish(child.config(), staged)) {
+            registered = uploads.register(weights, null,
                     new CheckpointProvenance(UUID.fromString(parent), null, 100L, true));
         }
         assertThat(delete("/checkpoints/" + parent).statusCode()).isEqualTo(204);
@@ -289,8 +290,9 @@ class CheckpointApiTest extends ApiTest {
         assertThat(json(get("/checkpoints/" + math)).path("merged_from")).isEmpty();
         TinyGpt2 merged = new TinyGpt2().seed(703);
         CheckpointView registered;
-        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(merged.weights()))) {
-            registered = uploads.register(merged.config(), staged, "linear merge", new CheckpointProvenance(
+        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(merged.weights()));
+             PublishedCheckpoint weights = uploads.publish(merged.config(), staged)) {
+            registered = uploads.register(weights, "linear merge", new CheckpointProvenance(
                     UUID.fromString(base), null, null, false, List.of(UUID.fromString(math), UUID.fromString(code))));
         }
         JsonNode body = json(get("/checkpoints/" + registered.id()));
@@ -306,13 +308,19 @@ class CheckpointApiTest extends ApiTest {
         int before = jdbc.queryForObject("select count(*) from checkpoint", Integer.class);
         UUID unknown = UUID.randomUUID();
         TinyGpt2 merged = new TinyGpt2().seed(710);
-        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(merged.weights()))) {
-            assertThatThrownBy(() -> uploads.register(merged.config(), staged, null,
+        String sha;
+        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(merged.weights()));
+             PublishedCheckpoint weights = uploads.publish(merged.config(), staged)) {
+            sha = staged.sha256();
+            assertThatThrownBy(() -> uploads.register(weights, null,
                     new CheckpointProvenance(null, null, null, false, List.of(unknown))))
                     .isInstanceOfSatisfying(ApiProblem.class, problem -> assertThat(problem.toProblemDetail()
                             .getDetail()).contains("merged_from[0]").contains(unknown.toString()));
         }
         assertThat(jdbc.queryForObject("select count(*) from checkpoint", Integer.class)).isEqualTo(before);
+        // The weights were published before the refusal; closing them released their pin and the blob.
+        assertThat(jdbc.queryForObject("select count(*) from blob where sha256 = ?", Integer.class, sha)).isZero();
+        assertThat(blobStore.exists(sha)).isFalse();
     }
 
     @Test
@@ -323,8 +331,9 @@ class CheckpointApiTest extends ApiTest {
                 job);
         TinyGpt2 model = new TinyGpt2().seed(601);
         CheckpointView registered;
-        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(model.weights()))) {
-            registered = uploads.register(model.config(), staged, "finetune step 250",
+        try (StagedBlob staged = blobStore.stage(new java.io.ByteArrayInputStream(model.weights()));
+             PublishedCheckpoint weights = uploads.publish(model.config(), staged)) {
+            registered = uploads.register(weights, "finetune step 250",
                     new CheckpointProvenance(UUID.fromString(parent), job, 250L, true));
             assertThat(staged.file()).doesNotExist();
         }

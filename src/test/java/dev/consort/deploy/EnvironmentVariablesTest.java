@@ -15,9 +15,10 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.util.unit.DataSize;
 
 import dev.consort.ConsortProperties;
-import dev.consort.tenant.QuotaProperties;
+import dev.consort.database.DatabaseProperties;
 import dev.consort.storage.BlobStoreProperties;
 import dev.consort.tenant.AuthProperties;
+import dev.consort.tenant.QuotaProperties;
 import dev.consort.web.LimitsProperties;
 
 /** The environment variables docker-compose.yml, the Helm chart and README use reach the settings they mean. */
@@ -63,6 +64,13 @@ class EnvironmentVariablesTest {
                 new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
                         Map.of("CONSORT_QUOTAS_MAX_RUNNING_JOBS", "2")));
         assertThat(environment.resolvePlaceholders("${consort.quotas.max-running-jobs:none}")).isEqualTo("2");
+    }
+
+    @Test
+    void databaseSettings() {
+        DatabaseProperties database = binder(Map.of("CONSORT_DATABASE_STATEMENT_TIMEOUT", "5m"))
+                .bind("consort.database", DatabaseProperties.class).get();
+        assertThat(database.statementTimeout()).isEqualTo(Duration.ofMinutes(5));
     }
 
     @Test

@@ -94,6 +94,23 @@ class S3BlobStoreTest extends BlobStoreContract {
         }
     }
 
+    /** An object cut short (a torn copy, a bucket restored from a bad backup) is not trusted as the blob. */
+    @Test
+    void anExistingObjectOfTheWrongSizeIsReplacedWhenTheSameBytesArePublishedAgain() throws Exception {
+        BlobStore store = createStore(root);
+        byte[] bytes = randomBytes(20_000, 31);
+        String sha = sha256(bytes);
+        client().putObject(b -> b.bucket(S3MockServer.BUCKET).key(key(sha)), RequestBody.fromString("truncated"));
+
+        publish(store, bytes);
+
+        try (var in = store.open(sha)) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        assertThat(client().headObject(b -> b.bucket(S3MockServer.BUCKET).key(key(sha))).metadata())
+                .containsEntry("sha256", sha);
+    }
+
     @Test
     void theCacheEvictsTheLeastRecentlyUsedCopiesBeyondItsBudget() throws Exception {
         BlobStore store = new S3BlobStore(client(), settings(prefix, DataSize.ofKilobytes(1000)), root);

@@ -16,6 +16,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import dev.consort.checkpoint.CheckpointProvenance;
 import dev.consort.checkpoint.CheckpointUploadService;
 import dev.consort.checkpoint.CheckpointView;
+import dev.consort.checkpoint.PublishedCheckpoint;
 import dev.consort.storage.BlobStore;
 import dev.consort.storage.StagedBlob;
 import dev.consort.support.Multipart;
@@ -144,8 +145,9 @@ class TenantIsolationTest extends TenantApiTest {
         // As a worker registers its output: on a thread that serves no request.
         TinyGpt2 model = new TinyGpt2().seed(21);
         CheckpointView produced;
-        try (StagedBlob weights = blobs.stage(new ByteArrayInputStream(model.weights()))) {
-            produced = checkpoints.register(model.config(), weights, "step-1",
+        try (StagedBlob staged = blobs.stage(new ByteArrayInputStream(model.weights()));
+             PublishedCheckpoint weights = checkpoints.publish(model.config(), staged)) {
+            produced = checkpoints.register(weights, "step-1",
                     new CheckpointProvenance(null, job, 1L, false));
         }
 

@@ -17,6 +17,7 @@ import org.springframework.dao.DataIntegrityViolationException;
 import dev.consort.checkpoint.CheckpointCatalog;
 import dev.consort.checkpoint.CheckpointProvenance;
 import dev.consort.checkpoint.CheckpointUploadService;
+import dev.consort.checkpoint.PublishedCheckpoint;
 import dev.consort.cka.CkaMatrix;
 import dev.consort.cka.CkaResultStore;
 import dev.consort.database.TimeOrderedIds;
@@ -81,8 +82,9 @@ class FencedOutputTest extends ApiTest {
     }
 
     private UUID registerCheckpoint(RunningJob job, String name) throws IOException {
-        try (StagedBlob staged = blobs.stage(new ByteArrayInputStream(model.weights()))) {
-            return job.writeOutput(() -> checkpoints.register(model.config(), staged, name,
+        try (StagedBlob staged = blobs.stage(new ByteArrayInputStream(model.weights()));
+             PublishedCheckpoint weights = checkpoints.publish(model.config(), staged)) {
+            return job.writeOutput(() -> checkpoints.register(weights, name,
                     new CheckpointProvenance(null, job.jobId(), 100L, false))).id();
         }
     }
