@@ -29,8 +29,19 @@ public record ConsortProperties(
         public boolean runsWorkers() { return this != API; }
     }
 
-    /** @param maxBytes largest accepted upload file (checkpoint weights, dataset files) */
-    public record Upload(@DefaultValue("2GB") DataSize maxBytes) {}
+    /**
+     * @param maxBytes        largest accepted upload file (checkpoint weights, dataset files)
+     * @param maxRequestBytes largest whole multipart request, all its parts together; unset: two files of
+     *                        {@code maxBytes} (a dataset and its validation file) and 16 MB of other fields
+     */
+    public record Upload(@DefaultValue("2GB") DataSize maxBytes, DataSize maxRequestBytes) {
+
+        @Override
+        public DataSize maxRequestBytes() {
+            return maxRequestBytes != null ? maxRequestBytes
+                    : DataSize.ofBytes(2 * maxBytes.toBytes() + DataSize.ofMegabytes(16).toBytes());
+        }
+    }
 
     /**
      * @param devices        one worker thread per entry: {@code cpu}, {@code gpu:0}, ...

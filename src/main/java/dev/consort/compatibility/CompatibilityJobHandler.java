@@ -12,12 +12,14 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.cka.CkaAccumulator;
 import dev.consort.cka.CkaEstimator;
 import dev.consort.cka.LayerSimilarity;
 import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
 import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.MemoryEstimate;
 import dev.consort.engine.TokenSequence;
 import dev.consort.evaluation.Interval;
 import dev.consort.job.InvalidSpecException;
@@ -25,6 +27,7 @@ import dev.consort.job.JobContext;
 import dev.consort.job.JobFailedException;
 import dev.consort.job.JobHandler;
 import dev.consort.job.spec.InputRef;
+import dev.consort.job.spec.JobBudgets;
 import dev.consort.job.spec.JobDefaults;
 import dev.consort.job.spec.JobSpec;
 import dev.consort.tenant.CurrentTenant;
@@ -72,8 +75,11 @@ class CompatibilityJobHandler implements JobHandler<CompatibilityJobHandler.Spec
     private final CheckpointModels models;
     private final DatasetTokens datasets;
     private final SweepObservations observations;
+    private final JobBudgets budgets;
 
-    CompatibilityJobHandler(CheckpointModels models, DatasetTokens datasets, SweepObservations observations) {
+    CompatibilityJobHandler(CheckpointModels models, DatasetTokens datasets, SweepObservations observations,
+            JobBudgets budgets) {
+        this.budgets = budgets;
         this.models = models;
         this.datasets = datasets;
         this.observations = observations;
@@ -106,6 +112,12 @@ class CompatibilityJobHandler implements JobHandler<CompatibilityJobHandler.Spec
         if (spec.context() != null && spec.context() > Math.min(a.nPositions(), b.nPositions())) {
             throw new InvalidSpecException("context", "exceeds the experts' n_positions");
         }
+        // The probe runs both experts through CKA's accumulators, as a cka job does.
+        InvalidSpecException.throwIfAny(budgets.check(JobBudgets.Estimate.memoryOnly("context",
+                MemoryEstimate.similarity(models.config(a), models.config(b), JobDefaults.BATCH_SIZE,
+                        spec.context() != null ? spec.context()
+                                : JobDefaults.context(Math.min(a.nPositions(), b.nPositions())),
+                        CkaAccumulator.DEFAULT_ROWS_PER_PRODUCT))));
         List<CompatibilityModel.Observation> seen = observations.of(CurrentTenant.orDefault(), method);
         if (seen.size() < CompatibilityModel.MIN_OBSERVATIONS) {
             throw new InvalidSpecException("merge_method", "no compatibility model for " + method + " yet: it is learned from "

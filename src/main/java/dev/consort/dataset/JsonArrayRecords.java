@@ -40,7 +40,7 @@ final class JsonArrayRecords implements RecordReader {
                     throw source.invalid(where + " is " + JsonRecord.describe(token) + ", not a JSON object");
                 }
                 JsonRecord record = JsonRecord.read(parser, template.fields(), where);
-                sink.text(record.render(template, source));
+                record.renderTo(template, source, sink);
                 sink.endRecord();
                 index++;
             }

@@ -1,5 +1,6 @@
 package dev.consort.dataset;
 
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -40,8 +41,8 @@ record JsonRecord(Map<String, String> fields, String where) {
         return new JsonRecord(fields, where);
     }
 
-    /** The record's text, or a 422 naming the template field that is missing or null. */
-    String render(RecordTemplate template, DatasetSource source) {
+    /** Sends the record's text to {@code sink}, or throws a 422 naming the template field that is missing or null. */
+    void renderTo(RecordTemplate template, DatasetSource source, RecordSink sink) throws IOException {
         String missing = template.firstMissing(fields);
         if (missing != null) {
             throw source.invalid(where + ": field \"" + missing + "\", used by the template, is "
@@ -52,7 +53,7 @@ record JsonRecord(Map<String, String> fields, String where) {
             throw source.invalid(where + ": the template makes this record " + length + " characters long, over the "
                     + "limit of " + RecordTemplate.MAX_RENDERED_LENGTH + " per record");
         }
-        return template.render(fields);
+        template.renderTo(fields, sink);
     }
 
     /** What a JSON value that should have been a record is, for a 422. */

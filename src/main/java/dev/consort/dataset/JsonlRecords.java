@@ -75,7 +75,7 @@ final class JsonlRecords implements RecordReader {
                     + (e.getLocation() == null ? "" : " (column " + e.getLocation().getColumnNr() + ")") + ": "
                     + JsonRecord.reason(e.getOriginalMessage()));
         }
-        sink.text(record.render(template, source));
+        record.renderTo(template, source, sink);
         sink.endRecord();
     }
 }

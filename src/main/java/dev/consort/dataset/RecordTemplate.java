@@ -1,5 +1,6 @@
 package dev.consort.dataset;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -158,16 +159,14 @@ final class RecordTemplate {
         return length;
     }
 
-    /** The record's text; every field must be present (see {@link #firstMissing}). */
-    String render(Map<String, String> values) {
-        StringBuilder text = new StringBuilder();
+    /**
+     * Sends the record's text to {@code sink} part by part (each literal, each field's value), never building it
+     * whole: a template that repeats a long field costs the field once, not once per use. Every field must be
+     * present (see {@link #firstMissing}).
+     */
+    void renderTo(Map<String, String> values, RecordSink sink) throws IOException {
         for (Part part : parts) {
-            if (part instanceof Literal literal) {
-                text.append(literal.text());
-            } else if (part instanceof Field field) {
-                text.append(values.get(field.name()));
-            }
+            sink.text(part instanceof Literal literal ? literal.text() : values.get(((Field) part).name()));
         }
-        return text.toString();
     }
 }

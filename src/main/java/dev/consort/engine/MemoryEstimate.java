@@ -73,6 +73,20 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
     }
 
     /**
+     * One step of fitting routers over {@code members} frozen models of this shape (a routed model's forward pass
+     * runs every member's blocks and backward reaches the routers through all of them, so autograd keeps every
+     * member's activations): the members' weights, every member's activations and attention, a loss chunk and the
+     * token arrays. The routers' own parameters, gradients and moments (layers × C × members floats) are negligible
+     * beside these and left out.
+     */
+    public static MemoryEstimate routing(Gpt2Config c, int members, long rows, long context) {
+        return new MemoryEstimate(product(FLOAT, parameters(c), members), 0, 0,
+                product(FLOAT, rows, context, perLayerActivations(c), c.nLayer(), members),
+                product(FLOAT, 2, rows, c.nHead(), context, context, c.nLayer(), members),
+                product(3, FLOAT, Gpt2Model.LOSS_CHUNK_ROWS, c.vocabSize()), product(2, Integer.BYTES, rows, context), 0);
+    }
+
+    /**
      * CKA between every layer of {@code a} and of {@code b} (null: within {@code a}): both forward passes, and the
      * accumulators of {@code CkaAccumulator}, (D² + Σ d_r²) / 2 doubles for D = Σ d_r over the L·C-wide layers,
      * with {@code rowsPerProduct} buffered float rows of width D.

@@ -16,6 +16,7 @@ import dev.consort.checkpoint.CheckpointModels;
 import dev.consort.dataset.DatasetTokens;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Gpt2Config;
+import dev.consort.engine.MemoryEstimate;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationPlan;
 import dev.consort.job.InvalidSpecException;
@@ -116,6 +117,13 @@ public class MergePlanner {
             errors.add(new FieldError("evaluation.context", "exceeds n_positions (" + shared.nPositions() + ")"));
         }
         Gpt2Config sharedConfig = models.config(shared);
+        if (methods.stream().anyMatch(MergePlan.Method::featureSpace)) {
+            // Feature-space methods adapt on batches of the adaptation data through every member at once.
+            int routedMembers = spec.expertIds().size() + (spec.baseCheckpointId() != null ? 1 : 0);
+            errors.addAll(budgets.check(JobBudgets.Estimate.memoryOnly("router_training.batch_size",
+                    MemoryEstimate.routing(sharedConfig, routedMembers, plan.routerTraining().batchSize(),
+                            plan.routerTraining().context()))));
+        }
         if (plan.baseline() != null) {
             errors.addAll(budgets.check(TrainingBudget.of(sharedConfig, plan.baseline().training(),
                     "baseline.finetune.training.")));

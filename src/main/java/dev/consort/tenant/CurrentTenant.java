@@ -46,6 +46,11 @@ public final class CurrentTenant {
         return get().map(current -> current.equals(tenant)).orElse(true);
     }
 
+    /** The tenant of {@code request}, for filters that run before the request context is bound to the thread. */
+    static Optional<String> of(HttpServletRequest request) {
+        return Optional.ofNullable((String) request.getAttribute(ATTRIBUTE));
+    }
+
     static void set(HttpServletRequest request, String tenant) {
         request.setAttribute(ATTRIBUTE, tenant);
     }

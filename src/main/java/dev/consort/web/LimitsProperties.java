@@ -12,6 +12,8 @@ import org.springframework.util.unit.DataSize;
  *
  * @param concurrentUploads        multipart uploads (checkpoints, datasets) handled at the same time; the
  *                                 next one gets 503 {@code capacity-exceeded}
+ * @param concurrentUploadsPerTenant multipart uploads of one tenant handled at the same time; the next one
+ *                                 gets 429 {@code too-many-requests}
  * @param requestBody              largest body of a request that is not a multipart upload (JSON, YAML);
  *                                 larger ones get 413 {@code payload-too-large}
  * @param eventStreams             open Server-Sent Event streams ({@code GET /jobs/{id}/events}); the next
@@ -26,6 +28,7 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("consort.limits")
 public record LimitsProperties(
         @DefaultValue("8") int concurrentUploads,
+        @DefaultValue("4") int concurrentUploadsPerTenant,
         @DefaultValue("1MB") DataSize requestBody,
         @DefaultValue("200") int eventStreams,
         @DefaultValue("20") int eventStreamsPerTenant,
@@ -36,9 +39,9 @@ public record LimitsProperties(
     public static final int RETRY_AFTER_SECONDS = 5;
 
     public LimitsProperties {
-        if (concurrentUploads < 1 || eventStreams < 1 || eventStreamsPerTenant < 1) {
-            throw new IllegalArgumentException("consort.limits.concurrent-uploads, event-streams and "
-                    + "event-streams-per-tenant must be at least 1");
+        if (concurrentUploads < 1 || concurrentUploadsPerTenant < 1 || eventStreams < 1 || eventStreamsPerTenant < 1) {
+            throw new IllegalArgumentException("consort.limits.concurrent-uploads, concurrent-uploads-per-tenant, "
+                    + "event-streams and event-streams-per-tenant must be at least 1");
         }
         if (requestBody.toBytes() < 1 || eventStreamHeartbeat.isNegative() || eventStreamHeartbeat.isZero()
                 || eventStreamWriteTimeout.isNegative() || eventStreamWriteTimeout.isZero()) {

@@ -14,7 +14,8 @@ import dev.consort.storage.ProcessDirectory;
 /**
  * Uploads are written to disk part by part (threshold 0) under the data directory, given as an
  * absolute path so the servlet container cannot resolve it against its own temp directory; each file
- * is limited to {@code consort.upload.max-bytes}, beyond which the client gets a 413 problem. Each process
+ * is limited to {@code consort.upload.max-bytes} and the whole request to {@code consort.upload.max-request-bytes},
+ * beyond which the client gets a 413 problem. Each process
  * receives into a {@link ProcessDirectory} of its own, so the half-received parts of a killed process are
  * removed when the next one starts.
  */
@@ -24,7 +25,8 @@ class MultipartConfiguration {
     @Bean
     MultipartConfigElement multipartConfigElement(ConsortProperties properties) throws IOException {
         Path location = ProcessDirectory.of(parent(properties));
-        return new MultipartConfigElement(location.toString(), properties.upload().maxBytes().toBytes(), -1, 0);
+        return new MultipartConfigElement(location.toString(), properties.upload().maxBytes().toBytes(),
+                properties.upload().maxRequestBytes().toBytes(), 0);
     }
 
     /** Where the container writes the parts of an upload while this process receives it. */

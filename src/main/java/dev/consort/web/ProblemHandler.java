@@ -25,6 +25,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.MaxUploadSizeExceededException;
 import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
@@ -45,9 +46,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
     private final Path uploadDirectory;
+    private final ConsortProperties.Upload uploadLimits;
 
     ProblemHandler(ConsortProperties properties) {
         this.uploadDirectory = MultipartConfiguration.location(properties);
+        this.uploadLimits = properties.upload();
     }
 
     @ExceptionHandler(ApiProblem.class)
@@ -189,6 +192,17 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         ApiProblem problem = ApiProblem.badRequest(ex.getRequestPartName(), "required multipart part is missing");
         return ResponseEntity.status(problem.status()).body(problem.toProblemDetail());
+    }
+
+    /** An upload past a file's or the whole request's size limit: 413 naming both limits. */
+    @Override
+    protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.PAYLOAD_TOO_LARGE, "The upload is too "
+                + "large: each file may be at most " + uploadLimits.maxBytes().toBytes() + " bytes "
+                + "(consort.upload.max-bytes) and the whole request at most " + uploadLimits.maxRequestBytes().toBytes()
+                + " bytes (consort.upload.max-request-bytes)");
+        return handleExceptionInternal(ex, problem, headers, HttpStatus.PAYLOAD_TOO_LARGE, request);
     }
 
     /** Gives Spring's own problems (404 route, 405, 413, ...) our stable type URIs. */

@@ -51,9 +51,7 @@ class UploadConcurrencyFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String contentType = request.getContentType();
-        return !"POST".equals(request.getMethod()) || contentType == null
-                || !contentType.regionMatches(true, 0, "multipart/", 0, 10);
+        return !UploadRequests.isUpload(request);
     }
 
     @Override

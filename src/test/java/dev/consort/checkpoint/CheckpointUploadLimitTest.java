@@ -14,9 +14,12 @@ import dev.consort.support.Multipart;
 import dev.consort.support.TestDatabase;
 import dev.consort.support.TinyGpt2;
 
-/** The upload limit is consort.upload.max-bytes; lowered here (in a context of its own) to test it cheaply. */
+/**
+ * The upload limits are consort.upload.max-bytes per file and consort.upload.max-request-bytes per request; lowered
+ * here (in a context of its own) to test them cheaply.
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "consort.upload.max-bytes=64KB")
+        properties = {"consort.upload.max-bytes=64KB", "consort.upload.max-request-bytes=100KB"})
 class CheckpointUploadLimitTest extends ApiTest {
 
     @DynamicPropertySource
@@ -50,5 +53,22 @@ class CheckpointUploadLimitTest extends ApiTest {
                 .file("config", "config.json", model.config())
                 .file("weights", "model.safetensors", model.weights()));
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+    }
+
+    @Test
+    void aRequestOverTheTotalLimitIsPayloadTooLargeThoughEachFileFits() {
+        TinyGpt2 model = new TinyGpt2().vocab(16).seed(78);
+        byte[] filler = new byte[60 * 1024];
+        java.util.Arrays.fill(filler, (byte) 'a');
+        int before = jdbc.queryForObject("select count(*) from checkpoint", Integer.class);
+        HttpResponse<String> response = post("/checkpoints", new Multipart()
+                .file("config", "config.json", model.config())
+                .file("weights", "model.safetensors", model.weights())
+                .file("extra", "filler.bin", filler)
+                .file("more", "filler2.bin", filler));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(413);
+        assertThat(json(response).path("type").asText()).isEqualTo("https://consort.dev/problems/payload-too-large");
+        assertThat(json(response).path("detail").asText()).contains("consort.upload.max-request-bytes");
+        assertThat(jdbc.queryForObject("select count(*) from checkpoint", Integer.class)).isEqualTo(before);
     }
 }

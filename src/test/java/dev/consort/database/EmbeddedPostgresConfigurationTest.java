@@ -33,7 +33,7 @@ class EmbeddedPostgresConfigurationTest {
 
     private ConsortProperties properties() {
         return new ConsortProperties(dataDir, ConsortProperties.Role.BOTH,
-                new ConsortProperties.Upload(org.springframework.util.unit.DataSize.ofGigabytes(2)),
+                new ConsortProperties.Upload(org.springframework.util.unit.DataSize.ofGigabytes(2), null),
                 new ConsortProperties.Worker(List.of("cpu"), Duration.ofSeconds(60), Duration.ofSeconds(10),
                         Duration.ofSeconds(1), Duration.ofSeconds(15), 3));
     }

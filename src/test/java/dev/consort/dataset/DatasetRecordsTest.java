@@ -24,8 +24,49 @@ class DatasetRecordsTest {
     void templateInterpretsEscapesAndBraces() {
         RecordTemplate template = RecordTemplate.parse("Q: {question}\\nA:\\t{answer} {{literal}} \\\\n \\d");
         assertThat(template.fields()).containsExactly("question", "answer");
-        assertThat(template.render(Map.of("question", "why?", "answer", "because")))
+        assertThat(rendered(template, Map.of("question", "why?", "answer", "because")))
                 .isEqualTo("Q: why?\nA:\tbecause {literal} \\n \\d");
+    }
+
+    private static String rendered(RecordTemplate template, Map<String, String> values) {
+        StringBuilder text = new StringBuilder();
+        try {
+            template.renderTo(values, new RecordSink() {
+                @Override
+                public void text(CharSequence piece) {
+                    text.append(piece);
+                }
+
+                @Override
+                public void endRecord() {
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return text.toString();
+    }
+
+    /** A template repeating a long field reaches the tokenizer one part at a time, never as one long string. */
+    @Test
+    void aTemplateRepeatingALongFieldIsRenderedInPiecesNeverWhole() throws java.io.IOException {
+        RecordTemplate template = RecordTemplate.parse("{f}|".repeat(1000));
+        String field = "x".repeat(10_000);
+        long[] total = new long[1];
+        int[] longest = new int[1];
+        template.renderTo(Map.of("f", field), new RecordSink() {
+            @Override
+            public void text(CharSequence piece) {
+                total[0] += piece.length();
+                longest[0] = Math.max(longest[0], piece.length());
+            }
+
+            @Override
+            public void endRecord() {
+            }
+        });
+        assertThat(total[0]).isEqualTo(template.renderedLength(Map.of("f", field))).isEqualTo(10_001_000L);
+        assertThat(longest[0]).isEqualTo(10_000);
     }
 
     @Test

@@ -105,6 +105,23 @@ public abstract class ApiTest {
         }
     }
 
+    /** Uploads the process is receiving, validating or storing now (the {@code consort_uploads_in_progress} gauge). */
+    protected double uploadsInProgress() {
+        return get("/actuator/prometheus").body().lines().filter(l -> l.startsWith("consort_uploads_in_progress "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+    }
+
+    /** Waits until {@code expected} uploads are in progress (slow ones hold their permits); fails after a minute. */
+    protected void awaitUploadsInProgress(double expected) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (uploadsInProgress() != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waiting for " + expected + " uploads in progress, " + uploadsInProgress());
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** Polls job {@code id} until its status is one of {@code statuses}; fails after {@code timeout}. */
     protected JsonNode awaitJob(String id, Duration timeout, String... statuses) {
         long deadline = System.nanoTime() + timeout.toNanos();

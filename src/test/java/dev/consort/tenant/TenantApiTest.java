@@ -21,12 +21,14 @@ import dev.consort.support.TestDatabase;
 import tools.jackson.databind.JsonNode;
 
 /**
- * HTTP tests of a service with API keys: an admin key is configured, so every request needs a key. The
+ * HTTP tests of a service with API keys: an admin key is configured, so every request needs a key (and one upload
+ * per tenant at a time is allowed). The
  * subclasses share one application context, with a PostgreSQL of its own when there is no Docker (the
  * default context holds the shared embedded one).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "consort.auth.admin-key=" + TenantApiTest.ADMIN_KEY)
+        properties = {"consort.auth.admin-key=" + TenantApiTest.ADMIN_KEY,
+            "consort.limits.concurrent-uploads-per-tenant=1"})
 abstract class TenantApiTest extends ApiTest {
 
     static final String ADMIN_KEY = "test-admin-key-0123456789abcdef-0123456789abcdef";

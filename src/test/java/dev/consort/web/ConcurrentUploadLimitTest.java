@@ -2,19 +2,14 @@ package dev.consort.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
 import dev.consort.support.LowLimitsApiTest;
 import dev.consort.support.Multipart;
+import dev.consort.support.SlowUpload;
 import dev.consort.support.TinyGpt2;
 
 /**
@@ -30,60 +25,10 @@ class ConcurrentUploadLimitTest extends LowLimitsApiTest {
                 .file("weights", "model.safetensors", model.weights());
     }
 
-    /**
-     * An upload over a plain socket that sends its headers and the first third of its body, then waits:
-     * {@link #finish()} sends the rest and returns the status code.
-     */
-    private final class SlowUpload implements AutoCloseable {
-        private final Socket socket;
-        private final byte[] body;
-        private final int head;
-
-        SlowUpload(Multipart form) throws IOException {
-            this.body = form.toBytes();
-            this.head = body.length / 3;
-            this.socket = new Socket("localhost", port);
-            socket.setSoTimeout(120_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /checkpoints HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + form.contentType()
-                    + "\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(body, 0, head);
-            out.flush();
-        }
-
-        int finish() throws IOException {
-            OutputStream out = socket.getOutputStream();
-            out.write(body, head, body.length - head);
-            out.flush();
-            String status = new BufferedReader(new InputStreamReader(socket.getInputStream(),
-                    StandardCharsets.US_ASCII)).readLine();
-            return Integer.parseInt(status.split(" ")[1]);
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
-    }
-
-    private double uploadsInProgress() {
-        String metrics = get("/actuator/prometheus").body();
-        return metrics.lines().filter(l -> l.startsWith("consort_uploads_in_progress "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
-    }
-
-    private void awaitUploadsInProgress(double expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (uploadsInProgress() != expected) {
-            assertThat(System.nanoTime()).as("waiting for %s uploads in progress", expected).isLessThan(deadline);
-            Thread.sleep(50);
-        }
-    }
-
     @Test
     void aThirdConcurrentUploadIsRefusedWith503AndRetryAfterAndTheSlowOnesStillSucceed() throws Exception {
-        try (SlowUpload first = new SlowUpload(checkpoint(601)); SlowUpload second = new SlowUpload(checkpoint(602))) {
+        try (SlowUpload first = new SlowUpload(port, "/checkpoints", checkpoint(601), null);
+             SlowUpload second = new SlowUpload(port, "/checkpoints", checkpoint(602), null)) {
             awaitUploadsInProgress(2);
             Traces before = traces();
 

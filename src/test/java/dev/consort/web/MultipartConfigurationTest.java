@@ -54,7 +54,7 @@ class MultipartConfigurationTest {
 
     private ConsortProperties properties() {
         return new ConsortProperties(dataDir, ConsortProperties.Role.BOTH,
-                new ConsortProperties.Upload(DataSize.ofMegabytes(1)),
+                new ConsortProperties.Upload(DataSize.ofMegabytes(1), null),
                 new ConsortProperties.Worker(List.of("cpu"), Duration.ofSeconds(60), Duration.ofSeconds(10),
                         Duration.ofSeconds(1), Duration.ofSeconds(15), 3));
     }
