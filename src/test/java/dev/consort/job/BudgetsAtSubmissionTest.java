@@ -15,7 +15,7 @@ import dev.consort.support.TinyGpt2;
 import tools.jackson.databind.JsonNode;
 
 /**
- * CKA, compatibility and merge jobs whose peak memory is over {@code consort.budgets.memory} (16 GiB) are refused
+ * CKA, compatibility, sweep and merge jobs whose peak memory is over {@code consort.budgets.memory} (16 GiB) are refused
  * at submission with a 422 naming the field and the estimate (issue 16, item 1). Tiny models with 65,536 positions
  * make it cheap: one window of 65,536 tokens holds 2 × 2 heads × 65,536² floats of attention scores, 64 GiB.
  */
@@ -31,7 +31,8 @@ class BudgetsAtSubmissionTest extends ApiTest {
         a = upload(11);
         b = upload(12);
         HttpResponse<String> created = post("/datasets", new Multipart().file("file", "text.txt",
-                "a few words of text\n\nand some more\n\nand more\n".getBytes(StandardCharsets.UTF_8)));
+                "a few words of text, and then some more words, so that a window or two of sixteen tokens fit\n\n"
+                        .repeat(4).getBytes(StandardCharsets.UTF_8)));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         dataset = json(created).path("id").asText();
     }
@@ -79,5 +80,28 @@ class BudgetsAtSubmissionTest extends ApiTest {
                 "spec.router_training.batch_size");
         // Both experts' attention: 2 members × 2 layers × 2 × 2 heads × 65,536² floats = 256 GiB.
         assertThat(error.path("message").asText()).contains("attention 256.0 GiB");
+    }
+
+    /** A finetune job of one step of 16 tokens from {@code base}: cheap, and with a checkpoint at step 1. */
+    private String finetune(String base) {
+        HttpResponse<String> created = postJson("/jobs", """
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s",
+                  "training": {"steps": 1, "batch_size": 1, "context": 16, "checkpoint_every": 1}}}"""
+                .formatted(base, dataset));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = json(created).path("id").asText();
+        awaitSuccess(id, java.time.Duration.ofMinutes(3));
+        return id;
+    }
+
+    @Test
+    void aSweepOverTheMemoryBudgetIsRefused() {
+        String jobA = finetune(a);
+        String jobB = finetune(a);
+        refused("""
+                {"type": "sweep", "spec": {"finetune_job_a_id": "%s", "finetune_job_b_id": "%s",
+                  "adaptation_dataset_id": "%s", "reference_dataset_id": "%s",
+                  "evaluation": {"context": 65536, "batch_size": 1}}}""".formatted(jobA, jobB, dataset, dataset),
+                "spec.evaluation.batch_size");
     }
 }
