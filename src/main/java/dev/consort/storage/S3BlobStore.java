@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -113,16 +114,9 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     }
 
     private boolean intactCopyExists(String key, StagedBlob staged) {
-        HeadObjectResponse head;
-        try {
-            head = s3.headObject(b -> b.bucket(bucket).key(key));
-        } catch (NoSuchKeyException e) {
+        HeadObjectResponse head = head(key).orElse(null);
+        if (head == null) {
             return false;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
-            }
-            throw e;
         }
         String recorded = head.metadata().get(SHA256_METADATA);
         if (head.contentLength() != staged.size() || (recorded != null && !recorded.equals(staged.sha256()))) {
@@ -235,15 +229,18 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
 
     @Override
     public boolean exists(String sha256) {
-        String key = key(sha256);
+        return head(key(sha256)).isPresent();
+    }
+
+    /** The object's metadata; empty where there is no such object. */
+    private Optional<HeadObjectResponse> head(String key) {
         try {
-            s3.headObject(b -> b.bucket(bucket).key(key));
-            return true;
+            return Optional.of(s3.headObject(b -> b.bucket(bucket).key(key)));
         } catch (NoSuchKeyException e) {
-            return false;
+            return Optional.empty();
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
-                return false;
+                return Optional.empty();
             }
             throw e;
         }

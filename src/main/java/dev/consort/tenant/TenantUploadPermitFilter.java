@@ -1,27 +1,20 @@
 package dev.consort.tenant;
 
-import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.consort.web.LimitsProperties;
-import dev.consort.web.ProblemResponses;
 import dev.consort.web.ProblemType;
-import dev.consort.web.UploadRequests;
+import dev.consort.web.UploadPermitFilter;
 
 /**
  * At most {@code consort.limits.concurrent-uploads-per-tenant} multipart uploads of one tenant at once per api
@@ -32,51 +25,36 @@ import dev.consort.web.UploadRequests;
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 25)
-class TenantUploadPermitFilter extends OncePerRequestFilter {
+class TenantUploadPermitFilter extends UploadPermitFilter {
 
     private final int perTenant;
-    private final JsonMapper json;
     private final Map<String, Integer> inProgress = new HashMap<>();
 
     TenantUploadPermitFilter(LimitsProperties limits, JsonMapper json) {
+        super(json);
         this.perTenant = limits.concurrentUploadsPerTenant();
-        this.json = json;
     }
 
     @Override
-    protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !UploadRequests.isUpload(request);
-    }
-
-    @Override
-    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws ServletException, IOException {
-        String tenant = CurrentTenant.of(request).orElse(CurrentTenant.DEFAULT);
-        if (!acquire(tenant)) {
-            ProblemResponses.write(json, request, response, HttpStatus.TOO_MANY_REQUESTS, ProblemType.TOO_MANY_REQUESTS,
-                    "Tenant '" + tenant + "' has " + perTenant + " uploads in progress, the most one tenant may send "
-                            + "at once (consort.limits.concurrent-uploads-per-tenant); retry in "
-                            + LimitsProperties.RETRY_AFTER_SECONDS + " s",
-                    Map.of(HttpHeaders.RETRY_AFTER, Integer.toString(LimitsProperties.RETRY_AFTER_SECONDS)));
-            return;
-        }
-        try {
-            chain.doFilter(request, response);
-        } finally {
-            release(tenant);
-        }
-    }
-
-    private synchronized boolean acquire(String tenant) {
+    protected synchronized Refusal acquire(HttpServletRequest request) {
+        String tenant = tenantOf(request);
         int held = inProgress.getOrDefault(tenant, 0);
         if (held >= perTenant) {
-            return false;
+            return new Refusal(HttpStatus.TOO_MANY_REQUESTS, ProblemType.TOO_MANY_REQUESTS, "Tenant '" + tenant
+                    + "' has " + held + " uploads in progress, the most one tenant may send at once "
+                    + "(consort.limits.concurrent-uploads-per-tenant)");
         }
         inProgress.put(tenant, held + 1);
-        return true;
+        return null;
     }
 
-    private synchronized void release(String tenant) {
-        inProgress.computeIfPresent(tenant, (t, n) -> n > 1 ? n - 1 : null);
+    @Override
+    protected synchronized void release(HttpServletRequest request) {
+        inProgress.computeIfPresent(tenantOf(request), (t, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** The request's tenant, from its attribute: this filter runs before the request context is bound. */
+    private static String tenantOf(HttpServletRequest request) {
+        return CurrentTenant.of(request).orElse(CurrentTenant.DEFAULT);
     }
 }

@@ -194,14 +194,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         return ResponseEntity.status(problem.status()).body(problem.toProblemDetail());
     }
 
-    /** An upload past a file's or the whole request's size limit: 413 naming both limits. */
+    /** An upload past a file's, the form fields' or the whole request's size limit: 413 naming the limits. */
     @Override
     protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.PAYLOAD_TOO_LARGE, "The upload is too "
-                + "large: each file may be at most " + uploadLimits.maxBytes().toBytes() + " bytes "
-                + "(consort.upload.max-bytes) and the whole request at most " + uploadLimits.maxRequestBytes().toBytes()
-                + " bytes (consort.upload.max-request-bytes)");
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.PAYLOAD_TOO_LARGE, "Maximum upload size "
+                + "exceeded: each file may be at most " + uploadLimits.maxBytes().toBytes() + " bytes "
+                + "(consort.upload.max-bytes), the form fields that are not files 2 MB in all, and the whole request "
+                + uploadLimits.maxRequestBytes().toBytes() + " bytes (consort.upload.max-request-bytes)");
         return handleExceptionInternal(ex, problem, headers, HttpStatus.PAYLOAD_TOO_LARGE, request);
     }
 

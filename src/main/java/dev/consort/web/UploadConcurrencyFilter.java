@@ -1,20 +1,13 @@
 package dev.consort.web;
 
-import java.io.IOException;
-import java.util.Map;
 import java.util.concurrent.Semaphore;
 
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,16 +22,15 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 30)
-class UploadConcurrencyFilter extends OncePerRequestFilter {
+class UploadConcurrencyFilter extends UploadPermitFilter {
 
     private final int capacity;
     private final Semaphore permits;
-    private final JsonMapper json;
 
     UploadConcurrencyFilter(LimitsProperties limits, JsonMapper json, MeterRegistry meters) {
+        super(json);
         this.capacity = limits.concurrentUploads();
         this.permits = new Semaphore(capacity);
-        this.json = json;
         Gauge.builder("consort.uploads.in.progress", this, UploadConcurrencyFilter::inProgress)
                 .description("Multipart uploads being received, validated or stored")
                 .register(meters);
@@ -50,25 +42,14 @@ class UploadConcurrencyFilter extends OncePerRequestFilter {
     }
 
     @Override
-    protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !UploadRequests.isUpload(request);
+    protected Refusal acquire(HttpServletRequest request) {
+        return permits.tryAcquire() ? null : new Refusal(HttpStatus.SERVICE_UNAVAILABLE, ProblemType.CAPACITY_EXCEEDED,
+                capacity + " uploads are already in progress, the most this server takes at once "
+                        + "(consort.limits.concurrent-uploads)");
     }
 
     @Override
-    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws ServletException, IOException {
-        if (!permits.tryAcquire()) {
-            ProblemResponses.write(json, request, response, HttpStatus.SERVICE_UNAVAILABLE,
-                    ProblemType.CAPACITY_EXCEEDED, capacity + " uploads are already in progress, the most this "
-                            + "server takes at once (consort.limits.concurrent-uploads); retry in "
-                            + LimitsProperties.RETRY_AFTER_SECONDS + " s",
-                    Map.of(HttpHeaders.RETRY_AFTER, Integer.toString(LimitsProperties.RETRY_AFTER_SECONDS)));
-            return;
-        }
-        try {
-            chain.doFilter(request, response);
-        } finally {
-            permits.release();
-        }
+    protected void release(HttpServletRequest request) {
+        permits.release();
     }
 }

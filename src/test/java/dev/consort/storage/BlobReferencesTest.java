@@ -25,6 +25,15 @@ class BlobReferencesTest extends ApiTest {
     @Autowired
     BlobSweeper sweeper;
 
+    /** Stages, publishes and attaches {@code bytes} to test owner {@code owner}; returns their sha256. */
+    private String attached(byte[] bytes, UUID owner) throws Exception {
+        try (StagedBlob staged = store.stage(new ByteArrayInputStream(bytes));
+             PublishedBlob published = references.publish(staged)) {
+            tx.executeWithoutResult(t -> references.attach(published, "test", owner, "data"));
+            return staged.sha256();
+        }
+    }
+
     private int rows(String sha) {
         return jdbc.queryForObject("select count(*) from blob where sha256 = ?", Integer.class, sha);
     }
@@ -34,12 +43,7 @@ class BlobReferencesTest extends ApiTest {
         byte[] bytes = ("shared " + UUID.randomUUID()).getBytes();
         UUID first = UUID.randomUUID();
         UUID second = UUID.randomUUID();
-        String sha;
-        try (StagedBlob staged = store.stage(new ByteArrayInputStream(bytes));
-             PublishedBlob published = references.publish(staged)) {
-            sha = staged.sha256();
-            tx.executeWithoutResult(t -> references.attach(published, "test", first, "data"));
-        }
+        String sha = attached(bytes, first);
         try (StagedBlob again = store.stage(new ByteArrayInputStream(bytes));
              PublishedBlob published = references.publish(again)) {
             tx.executeWithoutResult(t -> references.attach(published, "test", second, "data"));
@@ -93,12 +97,7 @@ class BlobReferencesTest extends ApiTest {
         byte[] bytes = ("pinned " + UUID.randomUUID()).getBytes();
         UUID leaving = UUID.randomUUID();
         UUID arriving = UUID.randomUUID();
-        String sha;
-        try (StagedBlob staged = store.stage(new ByteArrayInputStream(bytes));
-             PublishedBlob published = references.publish(staged)) {
-            sha = staged.sha256();
-            tx.executeWithoutResult(t -> references.attach(published, "test", leaving, "data"));
-        }
+        String sha = attached(bytes, leaving);
         try (StagedBlob again = store.stage(new ByteArrayInputStream(bytes));
              PublishedBlob published = references.publish(again)) {
             tx.executeWithoutResult(t -> references.detachAll("test", leaving));

@@ -18,6 +18,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.consort.support.OtherProcessDirectories;
+
 /**
  * What every {@link BlobStore} must do, whatever holds the bytes: each implementation's test extends
  * this and says how to make a store whose local files (staging, caches) live under {@code root}.
@@ -116,30 +118,14 @@ abstract class BlobStoreContract {
     /** A process killed mid-upload cannot clean up: the next store opened on the same root does, at once. */
     @Test
     void removesTheStagingFilesOfADeadProcessButNotOfALiveOne() throws Exception {
-        String thisProcess = ProcessDirectory.name();
-        String host = thisProcess.substring(0, thisProcess.lastIndexOf('_', thisProcess.lastIndexOf('_') - 1));
-        Process exited = new ProcessBuilder("true").start();
-        exited.waitFor();
-        Process running = new ProcessBuilder("sleep", "120").start();
-        try {
-            long runningStart = running.info().startInstant().orElseThrow().toEpochMilli();
-            Path dead = Files.createDirectories(root.resolve("staging").resolve(host + "_" + exited.pid() + "_1"));
-            Path live = Files.createDirectories(root.resolve("staging").resolve(host + "_" + running.pid() + "_" + runningStart));
-            Path reusedPid = Files.createDirectories(root.resolve("staging").resolve(host + "_" + running.pid() + "_1"));
-            Path otherHost = Files.createDirectories(root.resolve("staging").resolve("elsewhere_" + exited.pid() + "_1"));
-            for (Path dir : java.util.List.of(dead, live, reusedPid, otherHost)) {
-                Files.writeString(dir.resolve("upload-1.part"), "half an upload");
-            }
-
+        try (OtherProcessDirectories others = OtherProcessDirectories.under(root.resolve("staging"), "upload-1.part")) {
             createStore(root);
 
-            assertThat(dead).doesNotExist();
-            assertThat(reusedPid).doesNotExist();
-            assertThat(live.resolve("upload-1.part")).exists();
+            assertThat(others.dead).doesNotExist();
+            assertThat(others.reusedPid).doesNotExist();
+            assertThat(others.live.resolve("upload-1.part")).exists();
             // Another host's process may still be running: only the age of its files can tell.
-            assertThat(otherHost.resolve("upload-1.part")).exists();
-        } finally {
-            running.destroyForcibly();
+            assertThat(others.otherHost.resolve("upload-1.part")).exists();
         }
     }
 

@@ -74,6 +74,14 @@ class FencedOutputTest extends ApiTest {
         jdbc.update("delete from job where device_class = ?", DEVICE);
     }
 
+    private UUID queuedJob() {
+        UUID jobId = TimeOrderedIds.next();
+        jdbc.update("""
+                insert into job (id, type, status, spec, device_class, max_attempts)
+                values (?, 'test.count', 'queued', '{"steps": 1}'::jsonb, ?, 3)""", jobId, DEVICE);
+        return jobId;
+    }
+
     private RunningJob claimAs(String owner) {
         ClaimedJob claimed = queue.claim(owner, DEVICE, Duration.ofMinutes(5)).orElseThrow();
         WorkerPool pool = new WorkerPool(owner, new WorkerSettings(List.of(DEVICE + ":0"), Duration.ofMinutes(5),
@@ -100,10 +108,7 @@ class FencedOutputTest extends ApiTest {
 
     @Test
     void aWorkerPausedPastItsLeaseWritesNothingAndRemovesNothingOfTheWinners() throws IOException {
-        UUID jobId = TimeOrderedIds.next();
-        jdbc.update("""
-                insert into job (id, type, status, spec, device_class, max_attempts)
-                values (?, 'test.count', 'queued', '{"steps": 1}'::jsonb, ?, 3)""", jobId, DEVICE);
+        UUID jobId = queuedJob();
         RunningJob paused = claimAs("worker-paused");
 
         // The paused worker's lease runs out; the reaper requeues the job and another worker takes it.
@@ -142,10 +147,7 @@ class FencedOutputTest extends ApiTest {
 
     @Test
     void aJobCannotRegisterTwoCheckpointsOfOneName() throws IOException {
-        UUID jobId = TimeOrderedIds.next();
-        jdbc.update("""
-                insert into job (id, type, status, spec, device_class, max_attempts)
-                values (?, 'test.count', 'queued', '{"steps": 1}'::jsonb, ?, 3)""", jobId, DEVICE);
+        UUID jobId = queuedJob();
         RunningJob job = claimAs("worker-twice");
         UUID first = registerCheckpoint(job, "run-step-100");
         assertThatThrownBy(() -> registerCheckpoint(job, "run-step-100"))
