@@ -17,6 +17,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import dev.consort.tenant.CurrentTenant;
@@ -81,10 +82,25 @@ class JobController {
         return CursorPage.of(jobs.list(wanted, type, after, checked + 1), checked, j -> j, j -> j.id().toString());
     }
 
-    @Operation(operationId = "getJob", summary = "Get a job")
+    @Operation(operationId = "getJob", summary = "Get a job",
+            description = "Answers with a weak ETag that changes whenever the job does: a client polling with "
+                    + "If-None-Match gets 304 Not Modified, with no body, until then. with_result=false leaves out "
+                    + "the result (read it once, when the job has ended).")
+    @ApiResponse(responseCode = "200", description = "The job",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.class)))
+    @ApiResponse(responseCode = "304", description = "Not modified since the ETag sent in If-None-Match",
+            content = @Content)
     @GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-    JobView get(@PathVariable UUID id) {
-        return jobs.find(id).orElseThrow(() -> ApiProblem.notFound("job", id));
+    ResponseEntity<JobView> get(@PathVariable UUID id,
+            @Parameter(description = "false: the job without its result (null)") @RequestParam(name = "with_result",
+                    required = false, defaultValue = "true") boolean withResult,
+            WebRequest request) {
+        String etag = "W/\"" + jobs.version(id).orElseThrow(() -> ApiProblem.notFound("job", id)) + "\"";
+        if (request.checkNotModified(etag)) {
+            return null;
+        }
+        JobView job = jobs.find(id, withResult).orElseThrow(() -> ApiProblem.notFound("job", id));
+        return ResponseEntity.ok().eTag(etag).body(job);
     }
 
     @Operation(operationId = "cancelJob", summary = "Cancel a job",
@@ -97,7 +113,7 @@ class JobController {
             throw new ApiProblem(HttpStatus.CONFLICT, ProblemType.CONFLICT,
                     "Job " + id + " already " + status.value() + "; there is nothing to cancel");
         }
-        return ResponseEntity.accepted().body(get(id));
+        return ResponseEntity.accepted().body(jobs.find(id).orElseThrow(() -> ApiProblem.notFound("job", id)));
     }
 
     @Operation(operationId = "listJobEvents", summary = "A job's events, oldest first",

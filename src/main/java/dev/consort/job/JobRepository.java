@@ -67,9 +67,26 @@ public class JobRepository {
     }
 
     public Optional<JobView> find(UUID id) {
+        return find(id, true);
+    }
+
+    /** The job; without its result (which can be large) when {@code withResult} is false. */
+    public Optional<JobView> find(UUID id, boolean withResult) {
         String tenant = CurrentTenant.get().orElse(null);
-        return jdbc.query("select * from job where id = ? and (?::text is null or tenant = ?)", jobRow, id, tenant, tenant)
-                .stream().findFirst();
+        return jdbc.query("select " + (withResult ? "*" : WITHOUT_RESULT) + " from job where id = ? and "
+                + "(?::text is null or tenant = ?)", jobRow, id, tenant, tenant).stream().findFirst();
+    }
+
+    /**
+     * A tag that changes whenever the job's view does (every write to a job row sets {@code updated_at}), read
+     * without the row's large columns: what a client polling the job sends back in {@code If-None-Match}.
+     */
+    public Optional<String> version(UUID id) {
+        String tenant = CurrentTenant.get().orElse(null);
+        return jdbc.query("""
+                select (extract(epoch from updated_at) * 1000000)::bigint || '-' || status from job
+                where id = ? and (?::text is null or tenant = ?)""",
+                (rs, i) -> rs.getString(1), id, tenant, tenant).stream().findFirst();
     }
 
     /** The id and request hash of the tenant's job created with this idempotency key, if any. */
@@ -79,9 +96,10 @@ public class JobRepository {
                 .stream().findFirst();
     }
 
-    /** Newest first, up to {@code limit} rows, optionally filtered. */
+    /** Newest first, up to {@code limit} rows, optionally filtered; without their results. */
     public List<JobView> list(JobStatus status, String type, UUID after, int limit) {
-        StringBuilder sql = new StringBuilder("select * from job where true");
+        // Pages leave out the results: a page of finished merges would carry tens of kilobytes each.
+        StringBuilder sql = new StringBuilder("select " + WITHOUT_RESULT + " from job where true");
         List<Object> args = new ArrayList<>();
         CurrentTenant.get().ifPresent(tenant -> {
             sql.append(" and tenant = ?");
@@ -167,6 +185,11 @@ public class JobRepository {
         return jdbc.queryForList("select status from job where id = ? and (?::text is null or tenant = ?)",
                 String.class, id, tenant, tenant).stream().findFirst().flatMap(JobStatus::parse);
     }
+
+    /** Every column {@link #mapJob} reads, the result as null. */
+    private static final String WITHOUT_RESULT = "id, type, name, status, device_class, priority, spec, attempts, "
+            + "max_attempts, cancel_requested, progress, null::text as result, error_code, error_message, created_at, "
+            + "started_at, finished_at, updated_at";
 
     private JobView mapJob(ResultSet rs, int row) throws SQLException {
         String errorCode = rs.getString("error_code");

@@ -25,7 +25,8 @@ public record JobView(
         @JsonProperty("cancel_requested") boolean cancelRequested,
         @Schema(description = "Latest progress report (step, tokens, loss, tokens/s, ETA, ...)")
         JsonNode progress,
-        @Schema(description = "The job's result, once succeeded") JsonNode result,
+        @Schema(description = "The job's result, once succeeded; null in list pages and with with_result=false")
+        JsonNode result,
         JobError error,
         @JsonProperty("created_at") OffsetDateTime createdAt,
         @JsonProperty("started_at") OffsetDateTime startedAt,

@@ -309,4 +309,37 @@ class JobApiTest extends ApiTest {
         }
         return problem;
     }
+
+    /** Polling: the job's ETag answers 304 until the job changes; pollers may leave the result out. */
+    @Test
+    void aPollerWithTheJobsETagGets304UntilTheJobChanges() {
+        String queued = json(postJson("/jobs", "{\"type\": \"test.count\", \"device\": \"gpu\", \"spec\": "
+                + "{\"steps\": 1}}")).path("id").asText();
+        HttpResponse<String> first = get("/jobs/" + queued);
+        String etag = first.headers().firstValue("ETag").orElseThrow();
+        assertThat(etag).startsWith("W/\"");
+        HttpResponse<String> unchanged = send(HttpRequest.newBuilder(uri("/jobs/" + queued))
+                .header("If-None-Match", etag).GET());
+        assertThat(unchanged.statusCode()).isEqualTo(304);
+        assertThat(unchanged.body()).isEmpty();
+
+        assertThat(postJson("/jobs/" + queued + "/cancel", "").statusCode()).isEqualTo(202);
+        HttpResponse<String> changed = send(HttpRequest.newBuilder(uri("/jobs/" + queued))
+                .header("If-None-Match", etag).GET());
+        assertThat(changed.statusCode()).isEqualTo(200);
+        assertThat(json(changed).path("status").asText()).isEqualTo("cancelled");
+        assertThat(changed.headers().firstValue("ETag")).hasValueSatisfying(e -> assertThat(e).isNotEqualTo(etag));
+
+        // The result comes with the job unless left out; list pages leave it out.
+        HttpResponse<String> created = postJson("/jobs", countJob(2, 1));
+        String done = json(created).path("id").asText();
+        awaitStatus(done, "succeeded");
+        assertThat(json(get("/jobs/" + done)).path("result").path("steps").asInt()).isEqualTo(2);
+        JsonNode lean = json(get("/jobs/" + done + "?with_result=false"));
+        assertThat(lean.path("status").asText()).isEqualTo("succeeded");
+        assertThat(lean.path("result").isNull()).isTrue();
+        JsonNode page = json(get("/jobs?type=test.count&limit=50"));
+        assertThat(page.path("items")).isNotEmpty().allSatisfy(item -> assertThat(item.path("result").isNull()).isTrue());
+        assertThat(get("/jobs/" + java.util.UUID.randomUUID()).statusCode()).isEqualTo(404);
+    }
 }

@@ -76,7 +76,7 @@ class GeneratedClientTest extends ApiTest {
         while (!List.of(JobView.StatusEnum.SUCCEEDED, JobView.StatusEnum.FAILED).contains(job.getStatus())) {
             assertThat(System.nanoTime()).as("job %s finishes", job.getId()).isLessThan(deadline);
             Thread.sleep(200);
-            job = jobs.getJob(job.getId());
+            job = jobs.getJob(job.getId(), null);
         }
         assertThat(job.getStatus()).as(String.valueOf(job.getError())).isEqualTo(JobView.StatusEnum.SUCCEEDED);
 
@@ -89,7 +89,7 @@ class GeneratedClientTest extends ApiTest {
         assertThat(((Number) row.get("loss")).doubleValue()).isPositive();
 
         UUID missing = UUID.randomUUID();
-        assertThatThrownBy(() -> jobs.getJob(missing)).isInstanceOfSatisfying(ApiException.class, e -> {
+        assertThatThrownBy(() -> jobs.getJob(missing, null)).isInstanceOfSatisfying(ApiException.class, e -> {
             assertThat(e.getCode()).isEqualTo(404);
             assertThat(e.getResponseBody()).contains(missing.toString());
         });
