@@ -30,11 +30,6 @@ class PausedWorkerIT extends ReliabilitySupport {
         ownDatabaseAndDataDir(registry, "paused-worker");
     }
 
-    private WorkerProcess.Builder shortLeases(String name) {
-        return worker(name).leases(Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMillis(200),
-                Duration.ofSeconds(1));
-    }
-
     /** What the job's outputs are: compared before and after the paused worker wakes. */
     private Map<String, Object> outputs(UUID job) {
         return Map.of(

@@ -120,6 +120,12 @@ abstract class ReliabilitySupport {
                 .dataDir(dataDir());
     }
 
+    /** A worker with a 3 s lease, so a job whose worker died or stopped is requeued within seconds. */
+    WorkerProcess.Builder shortLeases(String name) {
+        return worker(name).leases(Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMillis(200),
+                Duration.ofSeconds(1));
+    }
+
     WorkerProcess started(WorkerProcess.Builder builder) {
         WorkerProcess worker = builder.start();
         workers.add(worker);

@@ -30,12 +30,6 @@ class WorkerCrashIT extends ReliabilitySupport {
         ownDatabaseAndDataDir(registry, "worker-crash");
     }
 
-    private WorkerProcess.Builder shortLeases(String name) {
-        // A short lease, so the dead worker's job is requeued within seconds of the kill.
-        return worker(name).leases(Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMillis(200),
-                Duration.ofSeconds(1));
-    }
-
     @Test
     void aKilledWorkersFinetuneResumesFromItsSavedStateInAnotherProcess() throws Exception {
         String base = uploadTinyCheckpoint(11);
