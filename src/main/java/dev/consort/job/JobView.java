@@ -31,7 +31,8 @@ public record JobView(
         @JsonProperty("created_at") OffsetDateTime createdAt,
         @JsonProperty("started_at") OffsetDateTime startedAt,
         @JsonProperty("finished_at") OffsetDateTime finishedAt,
-        @JsonProperty("updated_at") OffsetDateTime updatedAt) {
+        @JsonProperty("updated_at") @Schema(description = "When anything shown here last changed (a lease's "
+                + "heartbeat does not count)") OffsetDateTime updatedAt) {
 
     /** Why a job failed: a stable {@code code} and a message for people. */
     public record JobError(String code, String message) {}

@@ -86,10 +86,13 @@ public class JobQueue {
         return claimed == null ? Optional.empty() : claimed.stream().findFirst();
     }
 
-    /** Renews the lease; tells the worker whether it still holds the job and whether cancel was asked for. */
+    /**
+     * Renews the lease; tells the worker whether it still holds the job and whether cancel was asked for. It leaves
+     * {@code updated_at} alone: the job's view does not change, so a client polling with its ETag keeps getting 304.
+     */
     public LeaseState heartbeat(Lease lease, Duration duration) {
         List<String> status = jdbc.queryForList("""
-                update job set lease_expires_at = now() + make_interval(secs => ?), updated_at = now()
+                update job set lease_expires_at = now() + make_interval(secs => ?)
                 where id = ? and lease_owner = ? and status in ('running', 'cancelling')
                 returning status""", String.class, seconds(duration), lease.jobId(), lease.owner());
         if (status.isEmpty()) {
