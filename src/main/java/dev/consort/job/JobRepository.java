@@ -78,15 +78,14 @@ public class JobRepository {
     }
 
     /**
-     * A tag that changes whenever the job's view does (every write to a job row sets {@code updated_at}), read
-     * without the row's large columns: what a client polling the job sends back in {@code If-None-Match}.
+     * The job view's ETag ({@link JobView#etag}), read without the row's large columns: what a client polling the
+     * job sends back in {@code If-None-Match}.
      */
-    public Optional<String> version(UUID id) {
+    public Optional<String> etag(UUID id) {
         String tenant = CurrentTenant.get().orElse(null);
-        return jdbc.query("""
-                select (extract(epoch from updated_at) * 1000000)::bigint || '-' || status from job
-                where id = ? and (?::text is null or tenant = ?)""",
-                (rs, i) -> rs.getString(1), id, tenant, tenant).stream().findFirst();
+        return jdbc.query("select updated_at, status from job where id = ? and (?::text is null or tenant = ?)",
+                (rs, i) -> JobView.etag(rs.getObject("updated_at", OffsetDateTime.class), rs.getString("status")),
+                id, tenant, tenant).stream().findFirst();
     }
 
     /** The id and request hash of the tenant's job created with this idempotency key, if any. */

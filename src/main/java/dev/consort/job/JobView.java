@@ -1,5 +1,6 @@
 package dev.consort.job;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -33,6 +34,17 @@ public record JobView(
         @JsonProperty("finished_at") OffsetDateTime finishedAt,
         @JsonProperty("updated_at") @Schema(description = "When anything shown here last changed (a lease's "
                 + "heartbeat does not count)") OffsetDateTime updatedAt) {
+
+    /** The view's weak ETag: it changes whenever {@code updated_at} or the status does, as every write sets them. */
+    public String etag() {
+        return etag(updatedAt, status);
+    }
+
+    /** The ETag of a job's view from its {@code updated_at} and status alone, without reading the rest of the row. */
+    static String etag(OffsetDateTime updatedAt, String status) {
+        Instant at = updatedAt.toInstant();
+        return "W/\"" + (at.getEpochSecond() * 1_000_000 + at.getNano() / 1000) + "-" + status + "\"";
+    }
 
     /** Why a job failed: a stable {@code code} and a message for people. */
     public record JobError(String code, String message) {}

@@ -11,6 +11,7 @@ import org.springframework.transaction.annotation.Transactional;
 import org.springframework.util.unit.DataSize;
 
 import dev.consort.web.ApiProblem;
+import dev.consort.web.ByteSizes;
 import dev.consort.web.ApiProblem.FieldError;
 
 /**
@@ -35,12 +36,17 @@ public class TenantQuotas {
 
     /** The tenant's quotas, the limits in force and its usage. */
     public TenantQuotaView view(String tenant) {
-        TenantQuota set = jdbc.query("""
+        TenantQuota set = set(tenant);
+        return new TenantQuotaView(tenant, set, inForce(set), usage(tenant));
+    }
+
+    /** What the admin set for the tenant (all null where nothing). */
+    private TenantQuota set(String tenant) {
+        return jdbc.query("""
                 select max_queued_jobs, max_running_jobs, max_stored_bytes from tenant_quota where tenant = ?""",
                 (rs, i) -> new TenantQuota(rs.getObject(1, Integer.class), rs.getObject(2, Integer.class),
                         rs.getObject(3, Long.class)), tenant).stream().findFirst()
                 .orElse(new TenantQuota(null, null, null));
-        return new TenantQuotaView(tenant, set, inForce(set), usage(tenant));
     }
 
     /** Sets the tenant's quotas (a null field: the service's default); a 422 names a value out of range. */
@@ -127,8 +133,9 @@ public class TenantQuotas {
                         + "%s. Delete some to make room", tenant, bytes(stored), adds, bytes(max)), null);
     }
 
+    /** The limits in force, without the usage a {@link #view} also counts: each check counts what it needs. */
     private TenantQuota limits(String tenant) {
-        return view(tenant).limit();
+        return inForce(set(tenant));
     }
 
     private TenantQuota inForce(TenantQuota set) {
@@ -166,7 +173,6 @@ public class TenantQuotas {
     }
 
     private static String bytes(long n) {
-        return n >= 1 << 20 ? String.format(Locale.ROOT, "%.1f MiB (%,d bytes)", n / 1048576.0, n)
-                : String.format(Locale.ROOT, "%,d bytes", n);
+        return String.format(Locale.ROOT, "%s (%,d bytes)", ByteSizes.readable(n), n);
     }
 }

@@ -355,7 +355,7 @@ public class TrainingJobRunner {
          * earlier attempt of a resumed job count too: the best is the one with the lowest validation
          * loss measured at its step.
          */
-        Map<String, Object> finish() {
+        Map<String, Object> finish() throws IOException {
             Map<Long, Double> validationByStep = new java.util.HashMap<>();
             jobs.losses(job.jobId(), run.seriesPrefix() + VALIDATION).series().forEach(series ->
                     series.points().forEach(p -> validationByStep.put(p.step(), p.value())));
@@ -380,14 +380,10 @@ public class TrainingJobRunner {
             }
             if (best != null) {
                 UUID marked = best;
-                try {
-                    job.writeOutput(() -> {
-                        catalog.markBest(job.jobId(), run.namePrefix() + "-step-", marked);
-                        return null;
-                    });
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+                job.writeOutput(() -> {
+                    catalog.markBest(job.jobId(), run.namePrefix() + "-step-", marked);
+                    return null;
+                });
             }
             for (Map<String, Object> entry : saved) {
                 entry.put("best", entry.get("checkpoint_id").equals(best));

@@ -38,15 +38,15 @@ class LeaseHeartbeatTest extends ApiTest {
                 insert into job (id, type, status, spec, device_class, max_attempts)
                 values (?, 'test.count', 'queued', '{"steps": 1}'::jsonb, ?, 3)""", id, DEVICE);
         ClaimedJob claimed = queue.claim("heartbeat-worker", DEVICE, Duration.ofSeconds(30)).orElseThrow();
-        String running = jobs.version(id).orElseThrow();
+        String running = jobs.etag(id).orElseThrow();
         Object leaseBefore = jdbc.queryForObject("select lease_expires_at from job where id = ?", Object.class, id);
 
         assertThat(queue.heartbeat(claimed.lease(), Duration.ofMinutes(5))).isEqualTo(JobQueue.LeaseState.HELD);
         assertThat(jdbc.queryForObject("select lease_expires_at from job where id = ?", Object.class, id))
                 .as("the lease was renewed").isNotEqualTo(leaseBefore);
-        assertThat(jobs.version(id)).hasValue(running);
+        assertThat(jobs.etag(id)).hasValue(running);
 
         assertThat(queue.updateProgress(claimed.lease(), "{\"step\": 1}")).isTrue();
-        assertThat(jobs.version(id)).hasValueSatisfying(v -> assertThat(v).isNotEqualTo(running));
+        assertThat(jobs.etag(id)).hasValueSatisfying(v -> assertThat(v).isNotEqualTo(running));
     }
 }

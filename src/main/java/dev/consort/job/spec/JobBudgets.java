@@ -11,6 +11,7 @@ import org.springframework.util.unit.DataSize;
 
 import dev.consort.engine.MemoryEstimate;
 import dev.consort.web.ApiProblem.FieldError;
+import dev.consort.web.ByteSizes;
 
 /**
  * What one job may take, bound from {@code consort.budgets.*}: a job whose estimate exceeds a budget is refused at
@@ -54,8 +55,8 @@ public record JobBudgets(
         if (peak > memory.toBytes()) {
             errors.add(new FieldError(estimate.memoryField(), String.format(Locale.ROOT,
                     "the job needs about %s of memory at its peak (%s), over the memory budget of %s "
-                            + "(consort.budgets.memory)", bytes(peak), parts(estimate.memory().parts()),
-                    bytes(memory.toBytes()))));
+                            + "(consort.budgets.memory)", ByteSizes.readable(peak), parts(estimate.memory().parts()),
+                    ByteSizes.readable(memory.toBytes()))));
         }
         if (estimate.checkpoints() > checkpoints) {
             errors.add(new FieldError(estimate.diskField(), String.format(Locale.ROOT,
@@ -64,8 +65,8 @@ public record JobBudgets(
         } else if (estimate.diskBytes() > disk.toBytes()) {
             errors.add(new FieldError(estimate.diskField(), String.format(Locale.ROOT,
                     "the job would write about %s (%d checkpoints and its saved state), over the disk budget of %s "
-                            + "(consort.budgets.disk)", bytes(estimate.diskBytes()), estimate.checkpoints(),
-                    bytes(disk.toBytes()))));
+                            + "(consort.budgets.disk)", ByteSizes.readable(estimate.diskBytes()), estimate.checkpoints(),
+                    ByteSizes.readable(disk.toBytes()))));
         }
         if (estimate.tokens() > tokens) {
             errors.add(new FieldError(estimate.tokensField(), String.format(Locale.ROOT,
@@ -79,21 +80,9 @@ public record JobBudgets(
         List<String> named = new ArrayList<>();
         parts.forEach((name, size) -> {
             if (size > 0) {
-                named.add(name.replace('_', ' ') + " " + bytes(size));
+                named.add(name.replace('_', ' ') + " " + ByteSizes.readable(size));
             }
         });
         return String.join(", ", named);
-    }
-
-    /** Bytes in binary units, e.g. {@code 1.5 GiB}. */
-    static String bytes(long size) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double value = size;
-        int unit = 0;
-        while (value >= 1024 && unit < units.length - 1) {
-            value /= 1024;
-            unit++;
-        }
-        return unit == 0 ? size + " B" : String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 }
