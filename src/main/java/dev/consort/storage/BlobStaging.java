@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -25,9 +24,11 @@ final class BlobStaging {
 
     private final Path root;
     private final Path dir;
+    private final DiskSync sync;
 
-    BlobStaging(Path root) throws IOException {
+    BlobStaging(Path root, DiskSync sync) throws IOException {
         this.root = root.toAbsolutePath();
+        this.sync = sync;
         this.dir = ProcessDirectory.of(this.root);
     }
 
@@ -63,23 +64,11 @@ final class BlobStaging {
         }
     }
 
-    private static void force(FileChannel channel) {
+    private void force(FileChannel channel) {
         try {
-            channel.force(true);
+            sync.force(channel);
         } catch (IOException e) {
             throw new StorageUnavailableException("cannot flush a staging file to disk", e);
-        }
-    }
-
-    /**
-     * Flushes a directory's entries (a rename into it, a file created in it) to disk. Linux allows opening a
-     * directory for reading and forcing it; where a platform refuses, there is nothing more to do.
-     */
-    static void forceDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (UnsupportedOperationException | AccessDeniedException notSupported) {
-            // Windows cannot open a directory as a channel; its renames are durable by other means.
         }
     }
 

@@ -28,10 +28,16 @@ public class FilesystemBlobStore implements BlobStore {
 
     private final Path objects;
     private final BlobStaging staging;
+    private final DiskSync sync;
 
     public FilesystemBlobStore(Path root) throws IOException {
+        this(root, DiskSync.SYSTEM);
+    }
+
+    FilesystemBlobStore(Path root, DiskSync sync) throws IOException {
         this.objects = root.resolve("sha256").toAbsolutePath();
-        this.staging = new BlobStaging(root.resolve("staging"));
+        this.sync = sync;
+        this.staging = new BlobStaging(root.resolve("staging"), sync);
         Files.createDirectories(objects);
     }
 
@@ -59,14 +65,14 @@ public class FilesystemBlobStore implements BlobStore {
         Path dir = target.getParent();
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir);
-            BlobStaging.forceDirectory(objects);
+            sync.forceDirectory(objects);
         }
         try {
             Files.move(staged.file(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("blob staging and object directories must be on one filesystem", e);
         }
-        BlobStaging.forceDirectory(dir);
+        sync.forceDirectory(dir);
     }
 
     private static String hashOf(Path file) throws IOException {

@@ -72,7 +72,7 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         if (partSize < 5L << 20) {
             throw new IllegalArgumentException("consort.blobs.s3.part-size must be at least 5MB (S3's smallest part)");
         }
-        this.staging = new BlobStaging(root.resolve("staging"));
+        this.staging = new BlobStaging(root.resolve("staging"), DiskSync.SYSTEM);
         this.cache = root.resolve("cache").toAbsolutePath();
         Files.createDirectories(cache);
         try {
