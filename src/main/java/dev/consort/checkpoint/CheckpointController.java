@@ -62,6 +62,9 @@ class CheckpointController {
     @ApiResponse(responseCode = "201", description = "Stored; Location names the new checkpoint")
     @ApiResponse(responseCode = "400", description = "A required part is missing",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "408", description = "The body arrived slower than "
+            + "consort.limits.request-body-min-rate (request-timeout); nothing was stored",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
     @ApiResponse(responseCode = "413", description = "The weights exceed the upload limit",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
     @ApiResponse(responseCode = "422", description = "Not a valid GPT-2 checkpoint; errors[] names each "

@@ -56,6 +56,9 @@ class DatasetController {
     @ApiResponse(responseCode = "201", description = "Stored; Location names the dataset")
     @ApiResponse(responseCode = "400", description = "The `file` part is missing",
             content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "408", description = "The body arrived slower than "
+            + "consort.limits.request-body-min-rate (`request-timeout`); nothing was stored",
+            content = @Content(mediaType = "application/problem+json"))
     @ApiResponse(responseCode = "422", description = "A form field is invalid (`validation-failed`), or the "
             + "content is not records (`invalid-dataset`: names the file and line)",
             content = @Content(mediaType = "application/problem+json"))

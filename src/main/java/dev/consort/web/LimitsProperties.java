@@ -24,6 +24,11 @@ import org.springframework.util.unit.DataSize;
  *                                 frees its stream's slot at the next one
  * @param eventStreamWriteTimeout  how long one write to an event stream may block (a client that stopped
  *                                 reading); past it the stream is closed and its slot freed
+ * @param requestBodyMinRate       least average rate, per second, at which any request body (uploads above all)
+ *                                 must arrive once {@code requestBodyRateGrace} has passed; slower ones get 408
+ *                                 {@code request-timeout} and free their thread and permit. 0 turns it off
+ * @param requestBodyRateGrace     how long a body may arrive slower than {@code requestBodyMinRate}, from its first
+ *                                 byte read
  */
 @ConfigurationProperties("consort.limits")
 public record LimitsProperties(
@@ -33,7 +38,9 @@ public record LimitsProperties(
         @DefaultValue("200") int eventStreams,
         @DefaultValue("20") int eventStreamsPerTenant,
         @DefaultValue("15s") Duration eventStreamHeartbeat,
-        @DefaultValue("30s") Duration eventStreamWriteTimeout) {
+        @DefaultValue("30s") Duration eventStreamWriteTimeout,
+        @DefaultValue("16KB") DataSize requestBodyMinRate,
+        @DefaultValue("10s") Duration requestBodyRateGrace) {
 
     /** Seconds a refused client is told to wait before retrying. */
     public static final int RETRY_AFTER_SECONDS = 5;
@@ -47,6 +54,10 @@ public record LimitsProperties(
                 || eventStreamWriteTimeout.isNegative() || eventStreamWriteTimeout.isZero()) {
             throw new IllegalArgumentException("consort.limits.request-body, event-stream-heartbeat and "
                     + "event-stream-write-timeout must be positive");
+        }
+        if (requestBodyMinRate.toBytes() < 0 || requestBodyRateGrace.isNegative()) {
+            throw new IllegalArgumentException("consort.limits.request-body-min-rate and request-body-rate-grace "
+                    + "must not be negative");
         }
     }
 }

@@ -28,6 +28,16 @@ class ProblemErrorController implements ErrorController {
                 && DatabaseUnavailable.isCause(failure)) {
             return ProblemHandler.databaseUnavailable();
         }
+        // The container answers a failed body read with 400 itself; a body cut off for its rate is the client's delay.
+        for (Object e = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION); e instanceof Throwable failure;
+                e = failure.getCause() == failure ? null : failure.getCause()) {
+            if (failure instanceof MinimumBodyRateValve.BodyTooSlowException tooSlow) {
+                ApiProblem problem = new ApiProblem(HttpStatus.REQUEST_TIMEOUT, ProblemType.REQUEST_TIMEOUT,
+                        tooSlow.getMessage());
+                return ResponseEntity.status(problem.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                        .body(problem.toProblemDetail());
+            }
+        }
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         HttpStatus status = code instanceof Integer c ? HttpStatus.resolve(c) : null;
         if (status == null || !status.isError()) {

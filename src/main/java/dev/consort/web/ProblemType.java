@@ -20,6 +20,7 @@ public enum ProblemType {
     PAYLOAD_TOO_LARGE("payload-too-large", "Payload too large"),
     IN_USE("in-use", "Resource in use"),
     CONFLICT("conflict", "Conflict"),
+    REQUEST_TIMEOUT("request-timeout", "Request timeout"),
     TOO_MANY_REQUESTS("too-many-requests", "Too many requests"),
     QUOTA_EXCEEDED("quota-exceeded", "Quota exceeded"),
     CAPACITY_EXCEEDED("capacity-exceeded", "Server at capacity"),

@@ -25,7 +25,9 @@ import org.springframework.test.context.DynamicPropertySource;
         "consort.limits.event-streams-per-tenant=3",
         "consort.limits.event-stream-heartbeat=200ms",
         "consort.limits.event-stream-write-timeout=1s",
-        "consort.limits.request-body=64KB"})
+        "consort.limits.request-body=64KB",
+        // Some tests here hold an upload half sent on purpose; the body rate is RequestBodyRateTest's.
+        "consort.limits.request-body-min-rate=0"})
 public abstract class LowLimitsApiTest extends ApiTest {
 
     @DynamicPropertySource

@@ -28,7 +28,9 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"consort.auth.admin-key=" + TenantApiTest.ADMIN_KEY,
-            "consort.limits.concurrent-uploads-per-tenant=1"})
+            "consort.limits.concurrent-uploads-per-tenant=1",
+            // Some tests here hold an upload half sent on purpose; the body rate is RequestBodyRateTest's.
+            "consort.limits.request-body-min-rate=0"})
 abstract class TenantApiTest extends ApiTest {
 
     static final String ADMIN_KEY = "test-admin-key-0123456789abcdef-0123456789abcdef";
