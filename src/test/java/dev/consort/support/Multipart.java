@@ -21,6 +21,12 @@ public final class Multipart {
                 .field("val_fraction", "0.25");
     }
 
+    /** A checkpoint upload of a tiny model: its config.json and model.safetensors. */
+    public static Multipart checkpoint(TinyGpt2 model) {
+        return new Multipart().file("config", "config.json", model.config())
+                .file("weights", "model.safetensors", model.weights());
+    }
+
     public Multipart field(String name, String value) {
         write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n");
         write(value);

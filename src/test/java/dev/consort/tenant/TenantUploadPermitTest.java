@@ -19,9 +19,7 @@ import dev.consort.support.TinyGpt2;
 class TenantUploadPermitTest extends TenantApiTest {
 
     private static Multipart checkpoint(long seed) {
-        TinyGpt2 model = new TinyGpt2().seed(seed);
-        return new Multipart().file("config", "config.json", model.config())
-                .file("weights", "model.safetensors", model.weights());
+        return Multipart.checkpoint(new TinyGpt2().seed(seed));
     }
 
     @Test

@@ -20,9 +20,7 @@ import dev.consort.support.TinyGpt2;
 class ConcurrentUploadLimitTest extends LowLimitsApiTest {
 
     private static Multipart checkpoint(long seed) {
-        TinyGpt2 model = new TinyGpt2().seed(seed);
-        return new Multipart().file("config", "config.json", model.config())
-                .file("weights", "model.safetensors", model.weights());
+        return Multipart.checkpoint(new TinyGpt2().seed(seed));
     }
 
     @Test

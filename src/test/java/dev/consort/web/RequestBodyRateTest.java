@@ -33,9 +33,7 @@ class RequestBodyRateTest extends ApiTest {
     }
 
     private static Multipart checkpoint(long seed) {
-        TinyGpt2 model = new TinyGpt2().seed(seed);
-        return new Multipart().file("config", "config.json", model.config())
-                .file("weights", "model.safetensors", model.weights());
+        return Multipart.checkpoint(new TinyGpt2().seed(seed));
     }
 
     @Test
