@@ -42,6 +42,13 @@ public class Gpt2Tokenizer {
         return encoding.decode(list);
     }
 
+    /** The UTF-8 bytes a token stands for: a character may span two tokens, so text is decoded from bytes. */
+    public byte[] bytesOf(int token) {
+        IntArrayList list = new IntArrayList(1);
+        list.add(token);
+        return encoding.decodeBytes(list);
+    }
+
     /** A streaming encoder for text of any length: the tokens equal {@link #encode} of the whole text. */
     public Encoder encoder(IntConsumer tokens) {
         return new Encoder(tokens, DEFAULT_CHUNK_CHARS);

@@ -223,19 +223,37 @@ public final class Gpt2Model implements AutoCloseable {
      * @return the hidden states after {@code ln_f}, {@code [B, T, C]}
      */
     public NDArray forward(NDArray tokens, LayerCapture capture, MlpOverride mlpOverride) {
+        return forward(tokens, capture, mlpOverride, null);
+    }
+
+    /**
+     * The forward pass of the positions after those {@code cache} holds, for generation: every attention reads the
+     * cached keys and values of the earlier positions, and the cache takes the new positions' own. The hidden
+     * states equal those of the same positions in a forward pass over the whole sequence.
+     *
+     * @param tokens      the new token ids {@code [B, T]}; the cache's length plus T at most n_positions
+     * @param mlpOverride replaces every block's MLP (a routed model); null for the model's own
+     * @return the hidden states of the new positions after {@code ln_f}, {@code [B, T, C]}
+     */
+    public NDArray forwardCached(NDArray tokens, MlpOverride mlpOverride, KvCache cache) {
+        return forward(tokens, null, mlpOverride, java.util.Objects.requireNonNull(cache, "cache"));
+    }
+
+    private NDArray forward(NDArray tokens, LayerCapture capture, MlpOverride mlpOverride, KvCache cache) {
         Shape shape = tokens.getShape();
-        if (shape.dimension() != 2 || shape.get(1) < 1 || shape.get(1) > config.nPositions()) {
-            throw new IllegalArgumentException("tokens must be [B, T] with 1 <= T <= n_positions ("
-                    + config.nPositions() + "), not " + shape);
+        int past = cache == null ? 0 : cache.length();
+        if (shape.dimension() != 2 || shape.get(1) < 1 || past + shape.get(1) > config.nPositions()) {
+            throw new IllegalArgumentException("tokens must be [B, T] with 1 <= T and " + past + " cached + T <= "
+                    + "n_positions (" + config.nPositions() + "), not " + shape);
         }
         long time = shape.get(1);
         NDManager scope = tokens.getManager();
         // A copy PyTorch owns: the embedding's backward keeps the ids, which may outlive a Java-owned buffer.
         NDArray ids = tokens.toType(DataType.INT64, true);                                          // [B, T]
-        NDArray positions = scope.arange(0, (int) time, 1, DataType.INT64);                          // [T]
+        NDArray positions = scope.arange(past, past + (int) time, 1, DataType.INT64);                // [T]
         NDArray x = embedding(ids, parameter("wte.weight"))                                         // [B, T, C]
                 .add(embedding(positions, parameter("wpe.weight")));                                // + [T, C]
-        NDArray causalMask = causalMask(scope, (int) time);                                         // [T, T]
+        NDArray causalMask = causalMask(scope, (int) time, past);                                   // [T, P + T]
         for (int layer = 0; layer < config.nLayer(); layer++) {
             String h = "h." + layer + ".";
             // Sub-managers free the attention's and the MLP's large intermediates ([B, H, T, T], [B, T, I])
@@ -244,7 +262,7 @@ public final class Gpt2Model implements AutoCloseable {
             NDArray attended;                                                                       // [B, T, C]
             try (NDManager block = scope.newSubManager()) {
                 x.tempAttach(block);
-                attended = block.ret(x.add(attention(layer, layerNorm(x, h + "ln_1"), causalMask)));
+                attended = block.ret(x.add(attention(layer, layerNorm(x, h + "ln_1"), causalMask, cache)));
             }
             NDArray mlpOutput;                                                                      // [B, T, C]
             if (mlpOverride == null) {
@@ -261,11 +279,17 @@ public final class Gpt2Model implements AutoCloseable {
                 capture.layer(layer, mlpOutput, x);
             }
         }
+        if (cache != null) {
+            cache.advance((int) time);
+        }
         return layerNorm(x, "ln_f");                                                                // [B, T, C]
     }
 
-    /** Causal multi-head self-attention of block {@code layer} on {@code x = ln_1(h)}, {@code [B, T, C]}. */
-    private NDArray attention(int layer, NDArray x, NDArray causalMask) {
+    /**
+     * Causal multi-head self-attention of block {@code layer} on {@code x = ln_1(h)}, {@code [B, T, C]}; with a
+     * cache, the queries of the new positions attend to the cached positions' keys and values too.
+     */
+    private NDArray attention(int layer, NDArray x, NDArray causalMask, KvCache cache) {
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int heads = config.nHead();
@@ -277,9 +301,14 @@ public final class Gpt2Model implements AutoCloseable {
         NDArray q = split.get(0).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);     // [B, H, T, hs]
         NDArray k = split.get(1).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);     // [B, H, T, hs]
         NDArray v = split.get(2).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);     // [B, H, T, hs]
+        if (cache != null) {
+            NDArray[] cached = cache.extend(layer, k, v);
+            k = cached[0];                                                                          // [B, H, P + T, hs]
+            v = cached[1];                                                                          // [B, H, P + T, hs]
+        }
         // Scaling q (T·hs values) is cheaper than scaling the scores (T·T).
         NDArray scores = q.mul(constant(q, (float) (1 / Math.sqrt(headSize))))                     // [B, H, T, hs]
-                .matMul(k.transpose(0, 1, 3, 2))                                                    // [B, H, T, T]
+                .matMul(k.transpose(0, 1, 3, 2))                                                    // [B, H, T, P + T]
                 .add(causalMask);
         NDArray y = scores.softmax(-1).matMul(v)                                                    // [B, H, T, hs]
                 .transpose(0, 2, 1, 3).reshape(batch, time, config.nEmbd());                        // [B, T, C]
@@ -329,15 +358,27 @@ public final class Gpt2Model implements AutoCloseable {
     }
 
     /**
-     * 0 where a position may attend (itself and the past), a large negative number for the future. It
-     * wraps a Java buffer, which is safe only because addition's backward pass does not keep its operands.
+     * {@code [T, P + T]}: 0 where a new position may attend (the {@code past} cached positions, itself and the new
+     * ones before it), a large negative number for the future. It wraps a Java buffer, which is safe only because
+     * addition's backward pass does not keep its operands.
      */
-    private static NDArray causalMask(NDManager scope, int time) {
-        float[] mask = new float[time * time];
+    private static NDArray causalMask(NDManager scope, int time, int past) {
+        int keys = past + time;
+        float[] mask = new float[time * keys];
         for (int query = 0; query < time; query++) {
-            Arrays.fill(mask, query * time + query + 1, (query + 1) * time, MASKED);
+            Arrays.fill(mask, query * keys + past + query + 1, (query + 1) * keys, MASKED);
         }
-        return scope.create(mask, new Shape(time, time));
+        return scope.create(mask, new Shape(time, keys));
+    }
+
+    /**
+     * The next-token logits of each position: h·wteᵀ (the tied output projection).
+     *
+     * @param hidden hidden states after {@code ln_f}, {@code [B, C]} (or {@code [N, C]})
+     * @return {@code [B, V]}, in {@code hidden}'s manager
+     */
+    public NDArray logits(NDArray hidden) {
+        return Linear.linear(hidden, parameter("wte.weight")).singletonOrThrow();                   // [B, V]
     }
 
     /**
@@ -421,7 +462,7 @@ public final class Gpt2Model implements AutoCloseable {
         NDArray chunkIds = ids.get(new NDIndex("{}:{}", start, end));                               // [r, 1]
         chunkHidden.attach(chunk);
         chunkIds.attach(chunk);
-        NDArray logits = Linear.linear(chunkHidden, parameter("wte.weight")).singletonOrThrow();    // [r, V]
+        NDArray logits = logits(chunkHidden);                                                       // [r, V]
         return logits.logSoftmax(-1).gather(chunkIds, 1).neg();                                     // [r, 1]
     }
 

@@ -27,10 +27,9 @@ import dev.consort.tenant.TenantQuotas;
 import dev.consort.web.ApiProblem.FieldError;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.ProblemType;
+import dev.consort.web.StrictJson;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -54,7 +53,7 @@ public class JobSubmissionService {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final Validator validator;
-    private final JsonMapper strictJson;
+    private final StrictJson strictJson;
     private final JsonMapper json;
     private final ConsortProperties properties;
     private final TenantQuotas quotas;
@@ -68,10 +67,7 @@ public class JobSubmissionService {
         this.tx = tx;
         this.validator = validator;
         this.json = json;
-        this.strictJson = json.rebuild()
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .build();
+        this.strictJson = new StrictJson(json);
         this.properties = properties;
     }
 
@@ -202,33 +198,7 @@ public class JobSubmissionService {
             errors.add(new FieldError("spec", "must be a JSON object"));
             return null;
         }
-        try {
-            return strictJson.treeToValue(spec, specType);
-        } catch (JacksonException e) {
-            errors.add(new FieldError(fieldPath(e), describe(e)));
-            return null;
-        }
-    }
-
-    private static String fieldPath(JacksonException e) {
-        StringBuilder path = new StringBuilder("spec");
-        for (JacksonException.Reference ref : e.getPath()) {
-            if (ref.getPropertyName() != null) {
-                path.append('.').append(ref.getPropertyName());
-            } else if (ref.getIndex() >= 0) {
-                path.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return path.toString();
-    }
-
-    private static String describe(JacksonException e) {
-        String message = e.getOriginalMessage();
-        if (message.startsWith("Unrecognized property")) {
-            return "unknown field";
-        }
-        int newline = message.indexOf('\n');
-        return newline > 0 ? message.substring(0, newline) : message;
+        return strictJson.bind(spec, specType, "spec", errors);
     }
 
     /** Inputs are looked up within the submitter's tenant: another tenant's id names nothing. */
