@@ -1,6 +1,7 @@
 package dev.consort.engine;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -36,12 +37,13 @@ public final class Generator {
     private Generator() {}
 
     /**
-     * @param override  replaces every block's MLP (a routed model); null for the model's own
+     * @param passes     a fresh MLP override for each forward pass (a routed model's, which may keep state within a
+     *                   pass); null for the model's own MLPs
      * @param prompt     at least one token; prompt length plus {@code maxTokens} at most n_positions
      * @param vocabulary only ids below it are generated (a tokenizer's size, where the model's rows are padded)
      * @param eosToken   the end-of-text token, or -1 for none
      */
-    public static Generated generate(Gpt2Model model, Gpt2Model.MlpOverride override, int[] prompt, int maxTokens,
+    public static Generated generate(Gpt2Model model, Supplier<Gpt2Model.MlpOverride> passes, int[] prompt, int maxTokens,
             TokenSampler sampler, int vocabulary, int eosToken, TokenSink sink) {
         if (prompt.length < 1 || prompt.length + maxTokens > model.config().nPositions()) {
             throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens and " + maxTokens
@@ -57,7 +59,7 @@ public final class Generator {
                 int next;
                 try (NDManager step = scope.newSubManager()) {
                     NDArray ids = step.create(input, new Shape(1, input.length));                   // [1, T]
-                    NDArray hidden = model.forwardCached(ids, override, cache);                          // [1, T, C]
+                    NDArray hidden = model.forwardCached(ids, passes == null ? null : passes.get(), cache); // [1, T, C]
                     NDArray last = hidden.get(new NDIndex(":, -1, :"));                             // [1, C]
                     float[] logits = Gpt2Model.hostFloats(model.logits(last));                     // [1, V]
                     next = sampler.next(logits.length > vocabulary ? Arrays.copyOf(logits, vocabulary) : logits);

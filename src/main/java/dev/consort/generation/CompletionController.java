@@ -24,12 +24,23 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.annotation.PreDestroy;
 import tools.jackson.databind.JsonNode;
 
-/** {@code POST /checkpoints/{id}/completions}: text generation from a stored checkpoint. */
-@Tag(name = "generation", description = "Text generation from checkpoints")
+/** {@code POST /checkpoints/{id}/completions} and {@code /routed-models/{id}/completions}: text generation. */
+@Tag(name = "generation", description = "Text generation from checkpoints and routed models")
 @RestController
 class CompletionController {
 
     private static final long STREAM_TIMEOUT_MILLIS = 10 * 60 * 1000L;
+    private static final String DESCRIPTION = "Continues each prompt one token at a time with a KV cache: greedy at "
+            + "temperature 0 (the argmax of the logits at each step), else sampled with the seed. Runs on the api "
+            + "process's CPU, at most consort.generation.concurrent-requests at once; weights stay loaded for the next "
+            + "request within consort.generation.model-cache. With `stream: true` the answer is text/event-stream: "
+            + "`token` events ({index, text, token_id}; the text may be empty while it could be the start of a stop "
+            + "string, and a last event with token_id null carries what was held back), a `choice` event (a "
+            + "CompletionChoice) when each choice ends, then `done` (the CompletionUsage).";
+    private static final String UNPROCESSABLE = "A field is invalid, or a prompt and max_tokens do not fit the model's "
+            + "n_positions (errors[] names each)";
+    private static final String AT_CAPACITY = "consort.generation.concurrent-requests requests are generating "
+            + "(`capacity-exceeded`); retry after Retry-After seconds";
 
     private final CompletionService completions;
     // Streams generate off the request thread; the service's permits bound how many run at once.
@@ -40,16 +51,8 @@ class CompletionController {
     }
 
     @Operation(operationId = "completeCheckpoint", summary = "Generate text with a checkpoint",
-            description = "Continues each prompt with the checkpoint's GPT-2, one token at a time with a KV cache: "
-                    + "greedy at temperature 0 (the argmax of the logits at each step), else sampled with the seed. "
-                    + "Runs on the api process's CPU, at most consort.generation.concurrent-requests at once; the "
-                    + "model stays loaded for the next request within consort.generation.model-cache. With "
-                    + "`stream: true` the answer is text/event-stream: `token` events ({index, text, token_id}; "
-                    + "the text may be empty while it could be the start of a stop string, and a last event with "
-                    + "token_id null carries what was held back), a `choice` event (a CompletionChoice) when each "
-                    + "choice ends, then `done` (the CompletionUsage).",
-            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true,
-                    content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+            description = DESCRIPTION, requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(
+                    required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
                             schema = @Schema(implementation = CompletionRequest.class))))
     @ApiResponse(responseCode = "200", description = "The choices (or, with stream, their events)",
             content = {@Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
@@ -57,15 +60,39 @@ class CompletionController {
                     @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string"))})
     @ApiResponse(responseCode = "404", description = "No checkpoint with this id in the caller's tenant",
             content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "422", description = "A field is invalid, or a prompt and max_tokens do not fit the "
-            + "model's n_positions (errors[] names each)", content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "503", description = "consort.generation.concurrent-requests requests are generating "
-            + "(`capacity-exceeded`); retry after Retry-After seconds",
-            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE, content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "503", description = AT_CAPACITY, content = @Content(mediaType = "application/problem+json"))
     @PostMapping(path = "/checkpoints/{id}/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-    ResponseEntity<?> complete(@PathVariable UUID id, @RequestBody(required = false) JsonNode body) throws Exception {
-        CompletionService.Admitted admitted = completions.admit(id, body);
+    ResponseEntity<?> completeCheckpoint(@PathVariable UUID id, @RequestBody(required = false) JsonNode body)
+            throws Exception {
+        return complete(completions.admit(GenerationSources.Kind.CHECKPOINT, id, body));
+    }
+
+    @Operation(operationId = "completeRoutedModel", summary = "Generate text with a routed model",
+            description = DESCRIPTION + " A routed model runs its shared model's embeddings and attention and, in every "
+                    + "block, its mixture of the experts' MLPs as its stored routers (or α) weigh them, each token "
+                    + "routed as in the merge job's evaluation.",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true,
+                    content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+                            schema = @Schema(implementation = CompletionRequest.class))))
+    @ApiResponse(responseCode = "200", description = "The choices (or, with stream, their events)",
+            content = {@Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+                    schema = @Schema(implementation = CompletionResponse.class)),
+                    @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string"))})
+    @ApiResponse(responseCode = "404", description = "No routed model with this id in the caller's tenant",
+            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE, content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "503", description = AT_CAPACITY, content = @Content(mediaType = "application/problem+json"))
+    @PostMapping(path = "/routed-models/{id}/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
+    ResponseEntity<?> completeRoutedModel(@PathVariable UUID id, @RequestBody(required = false) JsonNode body)
+            throws Exception {
+        return complete(completions.admit(GenerationSources.Kind.ROUTED_MODEL, id, body));
+    }
+
+    /** Generates an admitted request: answered whole, or streamed from a thread of its own. */
+    private ResponseEntity<?> complete(CompletionService.Admitted admitted) {
         if (!admitted.settings.stream()) {
             try (admitted) {
                 return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)

@@ -10,7 +10,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 @Schema(name = "CompletionRequest")
 public record CompletionRequest(
         @Schema(description = "The text to continue: a string, or a list of up to 8 strings (each gets its own "
-                + "choices). An empty string starts from <|endoftext|>, as GPT-2 starts a document.",
+                + "choices); none may be empty.",
                 requiredMode = Schema.RequiredMode.REQUIRED)
         Object prompt,
         @JsonProperty("max_tokens") @Schema(description = "Tokens to generate at most, 1 to 1024; the prompt and "

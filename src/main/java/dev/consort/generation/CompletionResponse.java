@@ -9,7 +9,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 /** What a completion request generated: one choice per prompt and sample. */
 @Schema(name = "CompletionResponse")
 public record CompletionResponse(
-        @Schema(description = "The checkpoint that generated the text") UUID model,
+        @Schema(description = "The checkpoint or routed model that generated the text") UUID model,
         @Schema(description = "The seed used (the request's, or the one drawn); choice k used seed + k") long seed,
         List<Choice> choices,
         Usage usage) {

@@ -8,9 +8,6 @@ import java.util.concurrent.Semaphore;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
-import ai.djl.Device;
-import dev.consort.checkpoint.Checkpoint;
-import dev.consort.checkpoint.CheckpointModels;
 import dev.consort.dataset.Gpt2Tokenizer;
 import dev.consort.engine.Generator;
 import dev.consort.engine.Gpt2Config;
@@ -26,8 +23,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Text generation from stored checkpoints: checks a request against the model, admits it within
- * {@code consort.generation.concurrent-requests}, leases the model from {@link LoadedModels} and decodes each
+ * Text generation from stored checkpoints and routed models: checks a request against the model, admits it within
+ * {@code consort.generation.concurrent-requests}, loads the model ({@link GenerationSources}) and decodes each
  * choice with the engine's {@link Generator} on the CPU of the api process.
  */
 @Service
@@ -48,44 +45,42 @@ public class CompletionService {
 
     /** A request that passed every check and holds a generation permit and its model until closed. */
     final class Admitted implements AutoCloseable {
-        final UUID model;
         final CompletionSettings settings;
         final List<int[]> prompts;
         final int vocabulary;
-        private final LoadedModels.Lease lease;
+        private final GeneratingModel model;
         private boolean closed;
 
-        private Admitted(UUID model, CompletionSettings settings, List<int[]> prompts, int vocabulary,
-                LoadedModels.Lease lease) {
-            this.model = model;
+        private Admitted(CompletionSettings settings, List<int[]> prompts, int vocabulary, GeneratingModel model) {
             this.settings = settings;
             this.prompts = prompts;
             this.vocabulary = vocabulary;
-            this.lease = lease;
+            this.model = model;
         }
 
         @Override
         public void close() {
             if (!closed) {
                 closed = true;
-                lease.close();
-                permits.release();
+                try {
+                    model.close();
+                } finally {
+                    permits.release();
+                }
             }
         }
     }
 
-    private final CheckpointModels checkpoints;
-    private final LoadedModels models;
+    private final GenerationSources sources;
     private final Gpt2Tokenizer tokenizer;
     private final StrictJson strictJson;
     private final int capacity;
     private final Semaphore permits;
     private final Counter generatedTokens;
 
-    CompletionService(CheckpointModels checkpoints, LoadedModels models, Gpt2Tokenizer tokenizer, JsonMapper json,
+    CompletionService(GenerationSources sources, Gpt2Tokenizer tokenizer, JsonMapper json,
             GenerationProperties properties, MeterRegistry meters) {
-        this.checkpoints = checkpoints;
-        this.models = models;
+        this.sources = sources;
         this.tokenizer = tokenizer;
         this.strictJson = new StrictJson(json);
         this.capacity = properties.concurrentRequests();
@@ -96,10 +91,11 @@ public class CompletionService {
     }
 
     /**
-     * Checks the request (422 naming each bad field), finds the checkpoint in the caller's tenant (404), takes a
-     * permit (503 beyond {@code concurrent-requests}) and leases the model, loading it if it is not loaded.
+     * Checks the request (422 naming each bad field), finds the checkpoint or routed model in the caller's tenant
+     * (404), takes a permit (503 beyond {@code concurrent-requests}) and loads the model (its weights from
+     * {@link LoadedModels} when they are loaded already).
      */
-    Admitted admit(UUID checkpointId, JsonNode body) throws Exception {
+    Admitted admit(GenerationSources.Kind kind, UUID id, JsonNode body) throws Exception {
         if (body == null || !body.isObject()) {
             throw ApiProblem.invalidField("body", "must be a JSON object");
         }
@@ -109,8 +105,8 @@ public class CompletionService {
             throw ApiProblem.invalid(errors);
         }
         CompletionSettings settings = CompletionSettings.of(request);
-        Checkpoint checkpoint = checkpoints.checkpoint(checkpointId);
-        Gpt2Config config = checkpoints.config(checkpoint);
+        GenerationSources.Source source = sources.find(kind, id);
+        Gpt2Config config = source.config();
         int vocabulary = Math.min(config.vocabSize(), Gpt2Tokenizer.VOCAB_SIZE);
         List<int[]> prompts = tokenize(settings, config, vocabulary);
         if (!permits.tryAcquire()) {
@@ -119,8 +115,7 @@ public class CompletionService {
                     + "(consort.generation.concurrent-requests)", LimitsProperties.RETRY_AFTER_SECONDS);
         }
         try {
-            LoadedModels.Lease lease = models.lease(checkpointId, () -> checkpoints.load(checkpointId, Device.cpu()));
-            return new Admitted(checkpointId, settings, prompts, vocabulary, lease);
+            return new Admitted(settings, prompts, vocabulary, source.load());
         } catch (Exception | Error e) {
             permits.release();
             throw e;
@@ -134,7 +129,7 @@ public class CompletionService {
         for (int i = 0; i < settings.prompts().size(); i++) {
             String field = settings.prompts().size() == 1 ? "prompt" : "prompt[" + i + "]";
             String text = settings.prompts().get(i);
-            int[] tokens = text.isEmpty() ? new int[] {Gpt2Tokenizer.END_OF_TEXT} : tokenizer.encode(text);
+            int[] tokens = tokenizer.encode(text);
             if (tokens.length + settings.maxTokens() > config.nPositions()) {
                 errors.add(new FieldError(field, "is " + tokens.length + " tokens; with max_tokens "
                         + settings.maxTokens() + " that is " + (tokens.length + settings.maxTokens())
@@ -168,7 +163,8 @@ public class CompletionService {
                 CompletionText text = new CompletionText(tokenizer, settings.stop());
                 TokenSampler sampler = new TokenSampler(settings.temperature(), settings.topK(), settings.topP(),
                         settings.seed() + index);
-                Generator.Generated generated = Generator.generate(request.lease.model(), null, request.prompts.get(p),
+                Generator.Generated generated = Generator.generate(request.model.shared(), request.model.passes(),
+                        request.prompts.get(p),
                         settings.maxTokens(), sampler, request.vocabulary, eos, token -> {
                             boolean more = text.add(token);
                             listener.text(index, text.release(false), token);
@@ -189,7 +185,7 @@ public class CompletionService {
                 listener.choice(choice);
             }
         }
-        return new CompletionResponse(request.model, settings.seed(), choices,
+        return new CompletionResponse(request.model.id(), settings.seed(), choices,
                 new CompletionResponse.Usage(promptTokens, completionTokens));
     }
 

@@ -60,13 +60,16 @@ record CompletionSettings(List<String> prompts, int maxTokens, double temperatur
         if (prompt == null) {
             errors.add(new FieldError("prompt", "is required: a string or a list of strings"));
         } else if (prompt instanceof String text) {
+            if (text.isEmpty()) {
+                errors.add(new FieldError("prompt", "must not be empty"));
+            }
             prompts.add(text);
         } else if (prompt instanceof List<?> list && !list.isEmpty() && list.size() <= MAX_PROMPTS) {
             for (int i = 0; i < list.size(); i++) {
-                if (list.get(i) instanceof String text) {
+                if (list.get(i) instanceof String text && !text.isEmpty()) {
                     prompts.add(text);
                 } else {
-                    errors.add(new FieldError("prompt[" + i + "]", "must be a string"));
+                    errors.add(new FieldError("prompt[" + i + "]", "must be a non-empty string"));
                 }
             }
         } else if (prompt instanceof List<?> list) {

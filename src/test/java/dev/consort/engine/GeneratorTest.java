@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.AfterAll;
@@ -17,10 +19,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.consort.support.ReferenceGpt2;
 
 /**
  * Generation with a KV cache computes what a forward pass over the whole sequence computes, greedy decoding takes
- * the argmax of the logits at every step, and a seed reproduces a sampled text.
+ * the argmax of the logits at every step (the model's without a cache, and the float64 reference's), and a seed
+ * reproduces a sampled text.
  */
 class GeneratorTest {
 
@@ -106,12 +110,33 @@ class GeneratorTest {
 
         assertThat(greedy.tokens()).hasSize(12);
         assertThat(greedy.finish()).isEqualTo(Generator.Finish.LENGTH);
+        ReferenceGpt2 reference = reference();
         int[] sequence = prompt;
         for (int token : greedy.tokens()) {
             float[] logits = lastLogits(sequence);
             assertThat(token).isEqualTo(TokenSampler.argmax(logits));
+            double[][] referenceLogits = reference.logits(sequence);
+            assertThat(token).as("the float64 reference's argmax").isEqualTo(argmax(referenceLogits[sequence.length - 1]));
             sequence = append(sequence, token);
         }
+    }
+
+    /** The same weights in the independent float64 GPT-2. */
+    private static ReferenceGpt2 reference() {
+        Map<String, float[]> floats = new HashMap<>();
+        model.parameters().forEach((name, array) -> floats.put(name, array.toFloatArray()));
+        return new ReferenceGpt2(CONFIG.nLayer(), CONFIG.nEmbd(), CONFIG.nHead(), CONFIG.nInner(), CONFIG.vocabSize(),
+                CONFIG.layerNormEpsilon(), floats);
+    }
+
+    private static int argmax(double[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     @Test

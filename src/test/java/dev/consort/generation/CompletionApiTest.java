@@ -203,6 +203,8 @@ class CompletionApiTest extends ApiTest {
         assertProblem(complete("{\"prompt\": \"Hi\", \"temperature\": -1}"), 422, "temperature", "0 to 5");
         assertProblem(complete("{\"prompt\": \"Hi\", \"top_p\": 0}"), 422, "top_p", "(0, 1]");
         assertProblem(complete("{\"prompt\": [\"a\", 3]}"), 422, "prompt[1]", "string");
+        assertProblem(complete("{\"prompt\": \"\"}"), 422, "prompt", "not be empty");
+        assertProblem(complete("{\"prompt\": \"Hi\", \"max_tokens\": 100000}"), 422, "max_tokens", "1 to 1024");
         assertProblem(complete("{\"max_tokens\": 4}"), 422, "prompt", "required");
         assertProblem(complete("{\"prompt\": \"Hi\", \"n\": 9}"), 422, "n", "1 to 8");
         assertProblem(complete("{\"prompt\": \"Hi\", \"stop\": [\"\"]}"), 422, "stop[0]", "1 to 64");
@@ -230,8 +232,8 @@ class CompletionApiTest extends ApiTest {
         double hits = meters.counter("consort.generation.model.cache", "result", "hit").count();
         JsonNode body = JSON.readTree("{\"prompt\": \"Hi\", \"max_tokens\": 2}");
         // Both of this process's permits (consort.generation.concurrent-requests, 2) held by admitted requests.
-        try (CompletionService.Admitted one = service.admit(UUID.fromString(checkpoint), body);
-             CompletionService.Admitted two = service.admit(UUID.fromString(checkpoint), body)) {
+        try (CompletionService.Admitted one = service.admit(GenerationSources.Kind.CHECKPOINT, UUID.fromString(checkpoint), body);
+             CompletionService.Admitted two = service.admit(GenerationSources.Kind.CHECKPOINT, UUID.fromString(checkpoint), body)) {
             HttpResponse<String> refused = complete("{\"prompt\": \"Hi\", \"max_tokens\": 2}");
             assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
             assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");

@@ -66,25 +66,15 @@ class MergeJobTest extends ApiTest {
     }
 
     private String dataset(String file, String text) {
-        HttpResponse<String> response = post("/datasets", new Multipart()
-                .file("file", file, text.getBytes(StandardCharsets.UTF_8)).field("txt_mode", "whole")
-                .field("val_fraction", "0"));
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
-        return json(response).path("id").asText();
+        return wholeTextDataset(file, text);
     }
 
     private String finetune(String dataset) {
-        JsonNode job = run("""
-                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s",
-                  "training": {"steps": 15, "batch_size": 4, "context": 16, "learning_rate": 0.01}}}"""
-                .formatted(base, dataset));
-        return job.path("result").path("checkpoints").get(0).path("checkpoint_id").asText();
+        return quickFinetune(base, dataset, TIMEOUT);
     }
 
     private JsonNode run(String body) {
-        HttpResponse<String> created = postJson("/jobs", body);
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        return await(json(created).path("id").asText());
+        return runJob(body, TIMEOUT);
     }
 
     private JsonNode await(String id) {

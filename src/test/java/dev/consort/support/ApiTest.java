@@ -122,6 +122,31 @@ public abstract class ApiTest {
         }
     }
 
+    /** A dataset of one record, {@code text}, all of it training data. */
+    protected String wholeTextDataset(String file, String text) {
+        HttpResponse<String> response = post("/datasets", new Multipart()
+                .file("file", file, text.getBytes(java.nio.charset.StandardCharsets.UTF_8)).field("txt_mode", "whole")
+                .field("val_fraction", "0"));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        return json(response).path("id").asText();
+    }
+
+    /** Submits a job and waits for it to succeed; returns its view. */
+    protected JsonNode runJob(String body, Duration timeout) {
+        HttpResponse<String> created = postJson("/jobs", body);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return awaitSuccess(json(created).path("id").asText(), timeout);
+    }
+
+    /** A tiny specialist: {@code base} fine-tuned 15 steps (MLPs only) on {@code dataset}; returns its checkpoint. */
+    protected String quickFinetune(String base, String dataset, Duration timeout) {
+        JsonNode job = runJob("""
+                {"type": "finetune", "spec": {"base_checkpoint_id": "%s", "dataset_id": "%s",
+                  "training": {"steps": 15, "batch_size": 4, "context": 16, "learning_rate": 0.01}}}"""
+                .formatted(base, dataset), timeout);
+        return job.path("result").path("checkpoints").get(0).path("checkpoint_id").asText();
+    }
+
     /** Polls job {@code id} until its status is one of {@code statuses}; fails after {@code timeout}. */
     protected JsonNode awaitJob(String id, Duration timeout, String... statuses) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -1,0 +1,140 @@
+package dev.consort.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.consort.dataset.Gpt2Tokenizer;
+import dev.consort.engine.Gpt2Config;
+import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.TokenSampler;
+import dev.consort.merge.features.RoutedModel;
+import dev.consort.merge.features.RoutedModelDescription;
+import dev.consort.support.ApiTest;
+import dev.consort.support.Multipart;
+import dev.consort.support.TinyGpt2;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code POST /routed-models/{id}/completions}: a routed model made by a merge job (multi-layer routing over two
+ * fine-tuned experts and the base) generates through its routers, with a KV cache, exactly the greedy continuation
+ * that full forward passes of the same routed model, rebuilt here from its downloads, give.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RoutedCompletionApiTest extends ApiTest {
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(5);
+
+    private String base;
+    private List<String> experts;
+    private String routed;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    void routedModel() {
+        TinyGpt2 tiny = new TinyGpt2().vocab(50257).seed(21);
+        tiny.nEmbd = 16;
+        tiny.nPositions = 32;
+        base = json(post("/checkpoints", Multipart.checkpoint(tiny))).path("id").asText();
+        String a = "Seven times eight is fifty six. Nine plus four is thirteen. ";
+        String b = "def add(x, y): return x + y. print(add(2, 3)). ";
+        experts = List.of(quickFinetune(base, wholeTextDataset("a.txt", a.repeat(30)), TIMEOUT),
+                quickFinetune(base, wholeTextDataset("b.txt", b.repeat(30)), TIMEOUT));
+        String mixed = wholeTextDataset("mixed.txt", (a + b).repeat(20));
+        JsonNode job = runJob("""
+                {"type": "merge", "spec": {"base_checkpoint_id": "%s", "expert_ids": ["%s", "%s"],
+                  "adaptation_dataset_id": "%s", "eval_dataset_ids": ["%s"],
+                  "evaluation": {"split": "train", "context": 16, "max_windows": 4},
+                  "methods": [{"method": "multi_layer_routing",
+                               "parameters": {"span": 2, "include_base": true, "router": "mlp"}}],
+                  "router_training": {"steps": 10, "batch_size": 4, "context": 16, "eval_every": 5, "eval_windows": 4}}}"""
+                .formatted(base, experts.get(0), experts.get(1), mixed, mixed), TIMEOUT);
+        routed = job.path("result").path("outputs").get(0).path("routed_model_id").asText();
+        assertThat(routed).isNotBlank();
+    }
+
+    @Test
+    void greedyDecodingThroughTheRoutersIsTheArgmaxOfTheRoutedModelsFullForwardPass() throws Exception {
+        HttpResponse<String> response = postJson("/routed-models/" + routed + "/completions",
+                "{\"prompt\": \"Seven times\", \"max_tokens\": 10, \"temperature\": 0}");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(json(response).path("model").asText()).isEqualTo(routed);
+        JsonNode choice = json(response).path("choices").get(0);
+        int[] generated = new int[choice.path("token_ids").size()];
+        for (int i = 0; i < generated.length; i++) {
+            generated[i] = choice.path("token_ids").get(i).asInt();
+        }
+        assertThat(generated.length).isPositive();
+        assertThat(generated).isEqualTo(argmaxContinuation(new Gpt2Tokenizer().encode("Seven times"), generated.length));
+    }
+
+    /** The routed model rebuilt from its downloads, continued by full forward passes without a cache. */
+    private int[] argmaxContinuation(int[] prompt, int length) throws Exception {
+        Path description = download("/routed-models/" + routed + "/description.json", "routed_model.json");
+        Path routers = download("/routed-models/" + routed + "/router.safetensors", "router.safetensors");
+        List<Gpt2Model> loaded = new ArrayList<>();
+        try {
+            Gpt2Model baseModel = load(base, loaded);
+            List<Gpt2Model> expertModels = new ArrayList<>();
+            for (String expert : experts) {
+                expertModels.add(load(expert, loaded));
+            }
+            try (RoutedModel model = RoutedModel.load(RoutedModelDescription.read(description), routers, baseModel,
+                    expertModels)) {
+                int[] sequence = prompt;
+                for (int i = 0; i < length; i++) {
+                    try (NDManager scope = model.shared().manager().newSubManager()) {
+                        NDArray hidden = model.forward(scope.create(sequence, new Shape(1, sequence.length)));
+                        float[] logits = model.shared().logits(hidden.get(new NDIndex(":, -1, :"))).toFloatArray();
+                        sequence = Arrays.copyOf(sequence, sequence.length + 1);
+                        sequence[sequence.length - 1] = TokenSampler.argmax(logits);
+                    }
+                }
+                return Arrays.copyOfRange(sequence, prompt.length, sequence.length);
+            }
+        } finally {
+            loaded.forEach(Gpt2Model::close);
+        }
+    }
+
+    private Gpt2Model load(String checkpoint, List<Gpt2Model> loaded) throws Exception {
+        Path weights = download("/checkpoints/" + checkpoint + "/model.safetensors", checkpoint + ".safetensors");
+        Gpt2Config config = Gpt2Config.parse(getBytes("/checkpoints/" + checkpoint + "/config.json").body());
+        Gpt2Model model = Gpt2Model.load(weights, config, Device.cpu());
+        loaded.add(model);
+        return model;
+    }
+
+    private Path download(String path, String name) throws Exception {
+        HttpResponse<byte[]> response = getBytes(path);
+        assertThat(response.statusCode()).as(path).isEqualTo(200);
+        return Files.write(dir.resolve(name), response.body());
+    }
+
+    @Test
+    void anUnknownRoutedModelIs404() {
+        HttpResponse<String> response = postJson("/routed-models/" + UUID.randomUUID() + "/completions",
+                "{\"prompt\": \"Hi\"}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(404);
+    }
+}
