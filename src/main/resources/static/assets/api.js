@@ -154,9 +154,39 @@ export async function readEventStream(jobId, after, onEvent, signal) {
     throw new ApiError(0, null, `The event stream could not be opened (${error.message})`);
   }
   if (!response.ok) throw await failure(response);
+  await readEvents(response, (event) => {
+    after = Number(event.id) || after;
+    onEvent(event);
+  });
+  return after;
+}
+
+/**
+ * POSTs {@code body} to a completions endpoint with {@code stream: true} and reads the tokens as Server-Sent Events
+ * (token, choice, done) until the service ends the stream. Calls onEvent({id, name, data}) per event.
+ */
+export async function streamCompletion(path, body, onEvent, signal) {
+  let response;
+  try {
+    response = await fetch(url(path), {
+      method: 'POST',
+      headers: headers({Accept: 'text/event-stream', 'Content-Type': 'application/json'}),
+      body: JSON.stringify({...body, stream: true}),
+      signal,
+      cache: 'no-store',
+    });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, null, `The service could not be reached (${error.message})`);
+  }
+  if (!response.ok) throw await failure(response);
+  await readEvents(response, onEvent);
+}
+
+/** Feeds a text/event-stream response to onEvent({id, name, data}), data parsed from JSON where it is JSON. */
+async function readEvents(response, onEvent) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new EventStreamParser((event) => {
-    after = Number(event.id) || after;
     let data = event.data;
     try {
       data = JSON.parse(event.data);
@@ -170,7 +200,6 @@ export async function readEventStream(jobId, after, onEvent, signal) {
     if (done) break;
     parser.push(value);
   }
-  return after;
 }
 
 /** The text/event-stream format (WHATWG HTML, "Parsing an event stream"), fed chunk by chunk. */

@@ -7,6 +7,7 @@ import * as job from './views/job.js';
 import * as launch from './views/launch.js';
 import * as checkpoints from './views/checkpoints.js';
 import * as datasets from './views/datasets.js';
+import * as playground from './views/playground.js';
 
 const main = document.getElementById('main');
 const keyStatus = document.getElementById('key-status');
@@ -19,6 +20,7 @@ const ROUTES = [
   {pattern: /^\/launch$/, view: launch, title: 'Launch a job', nav: 'launch'},
   {pattern: /^\/checkpoints$/, view: checkpoints, title: 'Checkpoints', nav: 'checkpoints'},
   {pattern: /^\/datasets$/, view: datasets, title: 'Datasets', nav: 'datasets'},
+  {pattern: /^\/playground$/, view: playground, title: 'Playground', nav: 'playground'},
 ];
 
 let current = null; // the AbortController of the view on screen

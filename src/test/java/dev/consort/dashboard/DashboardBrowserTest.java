@@ -316,6 +316,38 @@ class DashboardBrowserTest extends ApiTest {
         assertThat(edges.get(0).getAttribute("class")).contains(style);
     }
 
+    /**
+     * The playground: a prompt typed into the page streams the base's greedy continuation into two panels side by
+     * side (the same model twice, so both must agree), and the text is exactly what the API answers unstreamed.
+     */
+    @Test
+    void typeAPromptAndReadTwoModelsContinueIt() {
+        JsonNode answer = json(postJson("/checkpoints/" + base + "/completions",
+                "{\"prompt\": \"Seven times\", \"max_tokens\": 8, \"temperature\": 0}")).path("choices").get(0);
+
+        page.get("http://localhost:" + port + "/#/playground?model=checkpoints/" + base + "&compare=checkpoints/" + base);
+        WebElement prompt = visible(By.id("prompt"));
+        prompt.clear();
+        prompt.sendKeys("Seven times");
+        for (String[] field : new String[][] {{"max-tokens", "8"}, {"temperature", "0"}}) {
+            WebElement input = page.findElement(By.id(field[0]));
+            input.clear();
+            input.sendKeys(field[1]);
+        }
+        page.findElement(By.id("generate")).click();
+
+        for (String side : List.of("a", "b")) {
+            chromium.waitUpTo(PAGE_TIMEOUT).until(d -> chromium.script(
+                    "return document.getElementById(arguments[0])?.dataset.finish ?? null", "output-" + side) != null);
+            assertThat(chromium.script("return document.getElementById(arguments[0]).dataset.finish", "output-" + side))
+                    .isEqualTo(answer.path("finish_reason").asText());
+            assertThat(chromium.script("return document.getElementById(arguments[0]).textContent", "output-" + side))
+                    .isEqualTo(answer.path("text").asText());
+            assertThat(page.findElement(By.id("status-" + side)).getText()).contains("tokens/s");
+        }
+        chromium.screenshot("playground");
+    }
+
     private void assertImageLoaded(String id) {
         chromium.waitUpTo(PAGE_TIMEOUT).until(d -> (Boolean) chromium.script(
                 "const img = document.getElementById(arguments[0]);"
