@@ -1,0 +1,108 @@
+package dev.consort.archive;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.consort.checkpoint.Checkpoint;
+import dev.consort.dataset.Gpt2Tokenizer;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The files besides the weights that make a folder Hugging Face's {@code GPT2LMHeadModel.from_pretrained} and
+ * {@code AutoTokenizer.from_pretrained} load: a complete {@code config.json}, the GPT-2 tokenizer (shipped as a
+ * resource of the service, {@code gpt2-tokenizer/}, with its licence note), its config and special tokens, and the
+ * generation settings.
+ */
+final class HfGpt2Files {
+
+    private static final String TOKENIZER = "gpt2-tokenizer/";
+    static final List<String> TOKENIZER_FILES = List.of("vocab.json", "merges.txt", "tokenizer.json");
+    private static final String EOS = "<|endoftext|>";
+
+    private HfGpt2Files() {}
+
+    /**
+     * The stored config.json with what transformers reads filled in where the upload left it out: the architecture,
+     * the model type, GPT-2's activation, its end-of-text token and tied embeddings. Keys the upload set are kept.
+     */
+    static byte[] config(Checkpoint checkpoint, JsonMapper json) {
+        ObjectNode stored = (ObjectNode) json.readTree(checkpoint.configJson());
+        ObjectNode config = json.createObjectNode();
+        config.putArray("architectures").add("GPT2LMHeadModel");
+        config.put("model_type", "gpt2");
+        config.put("n_layer", checkpoint.nLayer());
+        config.put("n_embd", checkpoint.nEmbd());
+        config.put("n_head", checkpoint.nHead());
+        config.put("n_inner", checkpoint.nInner());
+        config.put("n_positions", checkpoint.nPositions());
+        config.put("n_ctx", checkpoint.nPositions());
+        config.put("vocab_size", checkpoint.vocabSize());
+        config.put("activation_function", "gelu_new");
+        config.put("layer_norm_epsilon", 1e-5);
+        config.put("bos_token_id", Gpt2Tokenizer.END_OF_TEXT);
+        config.put("eos_token_id", Gpt2Tokenizer.END_OF_TEXT);
+        config.put("tie_word_embeddings", true);
+        config.put("scale_attn_weights", true);
+        config.put("use_cache", true);
+        config.put("torch_dtype", torchDtype(checkpoint.dtype()));
+        stored.properties().forEach(field -> {
+            if (!field.getKey().equals("architectures") || field.getValue().isArray()) {
+                config.set(field.getKey(), field.getValue());
+            }
+        });
+        return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+    }
+
+    private static String torchDtype(String dtype) {
+        return switch (dtype) {
+            case "F16" -> "float16";
+            case "BF16" -> "bfloat16";
+            case "F64" -> "float64";
+            default -> "float32";
+        };
+    }
+
+    static byte[] tokenizerConfig(Checkpoint checkpoint, JsonMapper json) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("tokenizer_class", "GPT2Tokenizer");
+        config.put("model_max_length", checkpoint.nPositions());
+        config.put("bos_token", EOS);
+        config.put("eos_token", EOS);
+        config.put("unk_token", EOS);
+        config.put("add_prefix_space", false);
+        config.put("clean_up_tokenization_spaces", false);
+        return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+    }
+
+    static byte[] specialTokensMap(JsonMapper json) {
+        return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(
+                Map.of("bos_token", EOS, "eos_token", EOS, "unk_token", EOS));
+    }
+
+    /** Greedy by default, as the service's completions at temperature 0; max_length the model's context. */
+    static byte[] generationConfig(Checkpoint checkpoint, JsonMapper json) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("bos_token_id", Gpt2Tokenizer.END_OF_TEXT);
+        config.put("eos_token_id", Gpt2Tokenizer.END_OF_TEXT);
+        config.put("do_sample", false);
+        config.put("max_length", checkpoint.nPositions());
+        return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+    }
+
+    /** A tokenizer file or the licence note, from the service's resources. */
+    static byte[] resource(String name) {
+        try (InputStream in = HfGpt2Files.class.getClassLoader().getResourceAsStream(TOKENIZER + name)) {
+            if (in == null) {
+                throw new IllegalStateException("the service's jar lacks " + TOKENIZER + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.consort.archive;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.stereotype.Component;
+
+import dev.consort.checkpoint.Checkpoint;
+import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.dataset.Dataset;
+import dev.consort.dataset.DatasetService;
+import dev.consort.job.JobRepository;
+import dev.consort.job.JobView;
+import dev.consort.storage.BlobStore;
+import dev.consort.web.ApiProblem;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A stored checkpoint as the folder a Hugging Face user expects: config, weights, tokenizer, generation settings
+ * and a model card. Everything but the weights is built when asked for; the weights stream from the blob store.
+ */
+@Component
+class ModelFolders {
+
+    /** Ancestors followed at most, parent first: a lineage longer than this is cut in the card. */
+    private static final int MAX_LINEAGE = 50;
+
+    /** A folder's directory name in its archive, and its files in order. */
+    record Folder(String name, List<FolderEntry> entries) {}
+
+    private final CheckpointModels checkpoints;
+    private final JobRepository jobs;
+    private final DatasetService datasets;
+    private final BlobStore blobs;
+    private final JsonMapper json;
+
+    ModelFolders(CheckpointModels checkpoints, JobRepository jobs, DatasetService datasets, BlobStore blobs,
+            JsonMapper json) {
+        this.checkpoints = checkpoints;
+        this.jobs = jobs;
+        this.datasets = datasets;
+        this.blobs = blobs;
+        this.json = json;
+    }
+
+    /** The folder of checkpoint {@code id} in the caller's tenant (404 otherwise). */
+    Folder of(UUID id) {
+        Checkpoint checkpoint = checkpoints.checkpoint(id);
+        JobView job = checkpoint.producingJobId() == null ? null : jobs.find(checkpoint.producingJobId()).orElse(null);
+        ModelCard card = new ModelCard(checkpoint, lineage(checkpoint), job, datasetNames(job));
+        List<FolderEntry> entries = new ArrayList<>();
+        entries.add(FolderEntry.of("config.json", HfGpt2Files.config(checkpoint, json)));
+        entries.add(new FolderEntry("model.safetensors", checkpoint.weightsBytes(),
+                () -> blobs.open(checkpoint.weightsSha256())));
+        for (String file : HfGpt2Files.TOKENIZER_FILES) {
+            entries.add(FolderEntry.of(file, HfGpt2Files.resource(file)));
+        }
+        entries.add(FolderEntry.of("tokenizer_config.json", HfGpt2Files.tokenizerConfig(checkpoint, json)));
+        entries.add(FolderEntry.of("special_tokens_map.json", HfGpt2Files.specialTokensMap(json)));
+        entries.add(FolderEntry.of("generation_config.json", HfGpt2Files.generationConfig(checkpoint, json)));
+        entries.add(FolderEntry.of("README.md", card.render(json).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        entries.add(FolderEntry.of("TOKENIZER-NOTICE.md", HfGpt2Files.resource("NOTICE.md")));
+        return new Folder(folderName(checkpoint), entries);
+    }
+
+    /** Parent, grandparent, …: as far as the tenant sees them (a parent deleted since ends the line). */
+    private List<Checkpoint> lineage(Checkpoint checkpoint) {
+        List<Checkpoint> lineage = new ArrayList<>();
+        UUID parent = checkpoint.parentId();
+        while (parent != null && lineage.size() < MAX_LINEAGE) {
+            Checkpoint ancestor;
+            try {
+                ancestor = checkpoints.checkpoint(parent);
+            } catch (ApiProblem gone) {
+                break;
+            }
+            lineage.add(ancestor);
+            parent = ancestor.parentId();
+        }
+        return lineage;
+    }
+
+    private Map<UUID, String> datasetNames(JobView job) {
+        Map<UUID, String> names = new LinkedHashMap<>();
+        for (UUID id : ModelCard.datasetIds(job)) {
+            try {
+                Dataset dataset = datasets.get(id);
+                String name = dataset.getName() != null ? dataset.getName() : dataset.getFileName();
+                if (name != null) {
+                    names.put(id, name);
+                }
+            } catch (ApiProblem gone) {
+                // deleted since: the card names it by id
+            }
+        }
+        return names;
+    }
+
+    /** The checkpoint's name as a safe directory name, or {@code checkpoint-<id>}. */
+    private static String folderName(Checkpoint checkpoint) {
+        String name = checkpoint.name() == null ? "" : checkpoint.name().replaceAll("[^A-Za-z0-9._-]+", "-")
+                .replaceAll("^[.-]+", "");
+        return name.isEmpty() ? "checkpoint-" + checkpoint.id() : name.substring(0, Math.min(100, name.length()));
+    }
+}
