@@ -91,6 +91,30 @@ class CheckpointController {
         return ResponseEntity.created(URI.create("/checkpoints/" + created.id())).body(created);
     }
 
+    @Operation(operationId = "uploadCheckpointFolder", summary = "Upload a Hugging Face model folder as one archive",
+            description = "One tar, tar.gz or zip holding a GPT-2 folder as transformers saves it: config.json and "
+                    + "model.safetensors, or sharded weights (model.safetensors.index.json and every shard it names, "
+                    + "joined into one file: F16 when every tensor is F16, else F32). The files may sit at the top of "
+                    + "the archive or in one directory; the tokenizer and other files are ignored. The result is "
+                    + "validated and stored exactly like POST /checkpoints. Weights only as pytorch_model.bin are "
+                    + "refused: a .bin is a Python pickle, and reading one runs code it carries.")
+    @ApiResponse(responseCode = "201", description = "Stored; Location names the new checkpoint")
+    @ApiResponse(responseCode = "422", description = "Not a GPT-2 folder: no config.json, weights only as "
+            + "pytorch_model.bin, a shard the index names missing, or the checkpoint invalid (errors[] names each)",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @PostMapping(path = "/archive", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    ResponseEntity<CheckpointView> uploadFolder(
+            @Parameter(description = "the folder as .tar, .tar.gz or .zip")
+            @RequestPart("archive") MultipartFile archive,
+            @Parameter(description = "optional display name, at most 200 characters")
+            @RequestPart(name = "name", required = false) String name) throws IOException {
+        CheckpointView created;
+        try (InputStream in = archive.getInputStream()) {
+            created = uploads.uploadFolder(in, name);
+        }
+        return ResponseEntity.created(URI.create("/checkpoints/" + created.id())).body(created);
+    }
+
     @Operation(operationId = "listCheckpoints", summary = "List checkpoints, newest first")
     @GetMapping
     CursorPage<CheckpointView> list(

@@ -2,13 +2,17 @@ package dev.consort.checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import org.springframework.stereotype.Service;
 
+import dev.consort.ConsortProperties;
 import dev.consort.checkpoint.CheckpointValidator.ValidCheckpoint;
 import dev.consort.checkpoint.CheckpointValidator.ValidConfig;
 import dev.consort.storage.BlobReferences;
 import dev.consort.storage.BlobStore;
+import dev.consort.storage.ScratchDirectory;
 import dev.consort.storage.StagedBlob;
 import dev.consort.web.ApiProblem;
 
@@ -21,15 +25,42 @@ import dev.consort.web.ApiProblem;
 public class CheckpointUploadService {
 
     static final int MAX_NAME_LENGTH = 200;
+    /** What a folder may unpack to beyond its weights: the config and the shard index. */
+    private static final long MAX_CONFIG_SLACK = 16L << 20;
 
     private final BlobStore blobStore;
     private final BlobReferences blobs;
     private final CheckpointCatalog catalog;
+    private final ScratchDirectory scratch;
+    private final long maxWeightBytes;
 
-    CheckpointUploadService(BlobStore blobStore, BlobReferences blobs, CheckpointCatalog catalog) {
+    CheckpointUploadService(BlobStore blobStore, BlobReferences blobs, CheckpointCatalog catalog,
+            ScratchDirectory scratch, ConsortProperties properties) {
         this.blobStore = blobStore;
         this.blobs = blobs;
         this.catalog = catalog;
+        this.scratch = scratch;
+        this.maxWeightBytes = properties.upload().maxBytes().toBytes();
+    }
+
+    /**
+     * A Hugging Face folder uploaded as one tar, tar.gz or zip ({@link CheckpointFolder}): its config and its weights
+     * (sharded ones joined) are unpacked into this process's scratch directory, then validated and stored exactly
+     * like an upload of the two files. The unpacked files are removed however it ends.
+     */
+    public CheckpointView uploadFolder(InputStream archive, String name) throws IOException {
+        Path dir = Files.createTempDirectory(scratch.path(), "folder-");
+        try {
+            CheckpointFolder.Contents contents = CheckpointFolder.extract(archive, dir, maxWeightBytes + MAX_CONFIG_SLACK);
+            try (InputStream config = Files.newInputStream(contents.config());
+                 InputStream weights = Files.newInputStream(contents.weights())) {
+                return upload(config, weights, name);
+            }
+        } finally {
+            try (var paths = Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
     }
 
     /** A user's upload: the config.json and model.safetensors streams, an optional name. */
