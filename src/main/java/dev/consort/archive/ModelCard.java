@@ -163,7 +163,7 @@ record ModelCard(Checkpoint checkpoint, List<Checkpoint> lineage, JobView job, M
         if (entry.path("parameters").isObject() && !entry.path("parameters").isEmpty()) {
             config.put("parameters", plain(entry.path("parameters")));
         }
-        config.put("dtype", "float32");
+        config.put("dtype", spec.path("out_dtype").asString("float32"));
         return config;
     }
 

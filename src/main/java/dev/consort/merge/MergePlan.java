@@ -37,7 +37,8 @@ public record MergePlan(
         @JsonProperty("router_seeds") int routerSeeds,
         Baseline baseline,
         Baseline datamix,
-        long seed) {
+        long seed,
+        @JsonProperty("out_dtype") String outDtype) {
 
     public MergePlan {
         expertIds = List.copyOf(expertIds);

@@ -112,7 +112,7 @@ public class MergePlanner {
                         shared.nPositions()), shared.nPositions(), seed),
                 router.patience() == null ? 0 : router.patience(), router.seeds() == null ? 1 : router.seeds(),
                 finetuneBaseline(spec.baseline(), shared.nPositions()), datamixBaseline(spec.baseline(),
-                        shared.nPositions()), seed);
+                        shared.nPositions()), seed, "float32".equals(spec.outDtype()) ? null : spec.outDtype());
         if (plan.evaluation().context() != null && plan.evaluation().context() > shared.nPositions()) {
             errors.add(new FieldError("evaluation.context", "exceeds n_positions (" + shared.nPositions() + ")"));
         }
@@ -224,7 +224,7 @@ public class MergePlanner {
         MergePlan plan = new MergePlan(originBase, experts, null, List.of(method),
                 new EvaluationPlan(evalDatasetIds, null, null, JobDefaults.MERGE_EVAL_WINDOWS, JobDefaults.BATCH_SIZE),
                 routerTraining(noRouters, JobDefaults.ROUTER_STEPS, shared.nPositions(), seedValue), 0, 1, null,
-                null, seedValue);
+                null, seedValue, config.outDtype());
         List<MergeProblem> problems = new ArrayList<>();
         try {
             // The config itself, so that problems name its fields; then as the worker will see it.
@@ -247,7 +247,7 @@ public class MergePlanner {
                 method.parameters().isEmpty() ? null : method.parameters(),
                 method.modelParameters().isEmpty() ? null : method.modelParameters(), null);
         return new MergeSpec(plan.baseCheckpointId(), plan.expertIds(), null, null, List.of(request), null,
-                plan.evaluation().datasetIds(), null, null, null, plan.seed() == 0 ? null : plan.seed());
+                plan.evaluation().datasetIds(), null, null, null, plan.seed() == 0 ? null : plan.seed(), plan.outDtype());
     }
 
     /**
@@ -257,7 +257,8 @@ public class MergePlanner {
      * @throws InvalidMergeException when the method does not validate (a plan made here always does)
      */
     public static MergeRecipe recipe(MergePlan plan, MergePlan.Method method) throws InvalidMergeException {
-        return recipe(method, plan.baseCheckpointId(), plan.expertIds());
+        return recipe(method, plan.baseCheckpointId() == null ? null : plan.baseCheckpointId().toString(),
+                plan.expertIds().stream().map(UUID::toString).toList(), plan.outDtype());
     }
 
     /**
@@ -275,12 +276,19 @@ public class MergePlanner {
      */
     public static MergeRecipe recipe(MergePlan.Method method, String base, List<String> experts)
             throws InvalidMergeException {
+        return recipe(method, base, experts, null);
+    }
+
+    /** As {@link #recipe(MergePlan.Method, String, List)}, writing the merged weights in {@code outDtype} (null: F32). */
+    private static MergeRecipe recipe(MergePlan.Method method, String base, List<String> experts, String outDtype)
+            throws InvalidMergeException {
         List<MergeProblem> problems = new ArrayList<>();
         WeightMergeRequest request = weightRequest(method, base, experts, problems);
         if (!problems.isEmpty()) {
             throw new InvalidMergeException(problems);
         }
-        return MergeRecipe.of(request);
+        return MergeRecipe.of(new WeightMergeRequest(request.method(), request.baseModel(), request.models(),
+                request.parameters(), request.layers(), outDtype));
     }
 
     /** A feature-space method of a plan as the routing library takes it (checked again when the model is made). */

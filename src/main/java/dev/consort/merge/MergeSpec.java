@@ -47,7 +47,12 @@ public record MergeSpec(
         @Valid Evaluation evaluation,
         @JsonProperty("router_training") @Valid RouterTraining routerTraining,
         @Valid Baseline baseline,
-        Long seed) implements JobSpec {
+        Long seed,
+        @JsonProperty("out_dtype") @Pattern(regexp = "float32|float16|bfloat16",
+                message = "must be float32, float16 or bfloat16")
+        @Schema(description = "The dtype weight-space merges write their checkpoints in (mergekit's out_dtype): "
+                + "float32 (default), float16 or bfloat16. Merging itself computes in float32 or better")
+        String outDtype) implements JobSpec {
 
     /**
      * One method to run: its parameters (mergekit's top-level {@code parameters}), per-expert parameters in

@@ -90,7 +90,7 @@ class MergekitJobController {
         MergePlan plan;
         try {
             plan = planner.planMergekit(new WeightMergeRequest(config.method(), base, models, config.parameters(),
-                    config.layers()), evalDatasetIds, seed);
+                    config.layers(), config.outDtype()), evalDatasetIds, seed);
         } catch (InvalidSpecException e) {
             throw ApiProblem.invalid(e.errors());
         }

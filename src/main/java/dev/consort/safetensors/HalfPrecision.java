@@ -35,6 +35,18 @@ public final class HalfPrecision {
     }
 
     /**
+     * float to bfloat16, rounding to nearest with ties to even (as PyTorch's {@code .bfloat16()}); NaN stays NaN.
+     */
+    public static short floatToBf16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if ((bits & 0x7FFFFFFF) > 0x7F800000) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        int rounding = 0x7FFF + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+
+    /**
      * float to IEEE 754 binary16, rounding to nearest with ties to even (as PyTorch's {@code .half()}):
      * beyond the largest half (65504) becomes infinity, tiny values become subnormals or zero, NaN stays NaN.
      */

@@ -18,7 +18,7 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Writes float tensors as a safetensors file that {@code transformers} loads: F32 (or F16 on request),
+ * Writes float tensors as a safetensors file that {@code transformers} loads: F32 (or F16 or BF16 on request),
  * {@code __metadata__} with {@code "format": "pt"} first, the header padded with spaces to a multiple of
  * 8 bytes (so every F32 tensor starts 4-byte aligned), then the tensors back to back in the order given,
  * their offsets tiling the data buffer. Tensors are streamed one at a time: each {@link Tensor} hands
@@ -58,13 +58,13 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * Writes {@code tensors} in {@code dtype} (F32 or F16), replacing {@code file}. {@code metadata} is
+     * Writes {@code tensors} in {@code dtype} (F32, F16 or BF16), replacing {@code file}. {@code metadata} is
      * added to {@code __metadata__} after {@code "format": "pt"}.
      */
     public static void write(Path file, List<Tensor> tensors, DType dtype, Map<String, String> metadata)
             throws IOException {
-        if (dtype != DType.F32 && dtype != DType.F16) {
-            throw new IllegalArgumentException("tensors are written as F32 or F16, not " + dtype);
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException("tensors are written as F32, F16 or BF16, not " + dtype);
         }
         byte[] header = header(tensors, dtype, metadata);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -88,8 +88,10 @@ public final class SafetensorsWriter {
                     }
                     if (dtype == DType.F32) {
                         buffer.putFloat(value);
-                    } else {
+                    } else if (dtype == DType.F16) {
                         buffer.putShort(HalfPrecision.floatToF16(value));
+                    } else {
+                        buffer.putShort(HalfPrecision.floatToBf16(value));
                     }
                 }
                 writeFully(channel, buffer.flip());

@@ -258,6 +258,37 @@ class MergeJobTest extends ApiTest {
         assertThat(get("/jobs/" + job.path("id").asText() + "/plots/router-weights").statusCode()).isEqualTo(404);
     }
 
+    /** mergekit's dtype (YAML) and out_dtype (JSON) set the dtype the merged checkpoint is written in. */
+    @Test
+    void mergedWeightsAreWrittenInTheDtypeAsked() {
+        JsonNode bf16 = run("""
+                {"type": "merge", "spec": {"expert_ids": ["%s", "%s"], %s, "out_dtype": "bfloat16",
+                  "method": "linear", "parameters": {"weight": 0.5}}}""".formatted(expertA, expertB, evaluation()));
+        String bf16Output = bf16.path("result").path("outputs").get(0).path("checkpoint_id").asText();
+        assertThat(json(get("/checkpoints/" + bf16Output)).path("dtype").asText()).isEqualTo("BF16");
+
+        HttpResponse<String> created = send(HttpRequest.newBuilder(uri("/jobs?eval_dataset_id=" + textA))
+                .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString("""
+                        merge_method: linear
+                        models:
+                          - model: %s
+                            parameters: {weight: 0.5}
+                          - model: %s
+                            parameters: {weight: 0.5}
+                        dtype: float16
+                        """.formatted(expertA, expertB))));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode f16 = await(json(created).path("id").asText());
+        assertThat(f16.path("spec").path("out_dtype").asText()).isEqualTo("float16");
+        String f16Output = f16.path("result").path("outputs").get(0).path("checkpoint_id").asText();
+        assertThat(json(get("/checkpoints/" + f16Output)).path("dtype").asText()).isEqualTo("F16");
+        // Both were evaluated like any output: the job's table has their losses.
+        for (JsonNode job : List.of(bf16, f16)) {
+            assertThat(job.path("result").path("rows").findValues("loss")).isNotEmpty()
+                    .allSatisfy(loss -> assertThat(loss.asDouble()).isFinite());
+        }
+    }
+
     @Test
     void aMergekitYamlMergeEqualsTheSameMergeSentAsJson() {
         String yaml = """

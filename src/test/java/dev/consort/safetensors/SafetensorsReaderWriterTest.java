@@ -127,8 +127,26 @@ class SafetensorsReaderWriterTest {
         assertThatThrownBy(() -> SafetensorsWriter.write(file, List.of(
                 new SafetensorsWriter.Tensor("a", new long[] {2}, () -> new float[3])), DType.F32))
                 .hasMessageContaining("3 values");
-        assertThatThrownBy(() -> SafetensorsWriter.write(file, List.of(), DType.BF16))
-                .hasMessageContaining("F32 or F16");
+        assertThatThrownBy(() -> SafetensorsWriter.write(file, List.of(), DType.F64))
+                .hasMessageContaining("F32, F16 or BF16");
+    }
+
+    @Test
+    void roundTripsBf16AsTheUpperHalfOfEachFloatRoundedToNearestEven() throws IOException {
+        Path file = write(DType.BF16);
+        assertThat(SafetensorsHeader.read(file).tensors()).allSatisfy(t -> assertThat(t.dtype()).isEqualTo(DType.BF16));
+        try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+            float[] a = reader.floats("layer.weight");
+            for (int i = 0; i < A.length; i++) {
+                assertThat(a[i]).isEqualTo(HalfPrecision.bf16ToFloat(HalfPrecision.floatToBf16(A[i])));
+                assertThat(a[i]).isCloseTo(A[i], within(Math.abs(A[i]) / 128 + 1e-30f));
+            }
+        }
+        // 1 + 2^-8 lies halfway between 1 and 1 + 2^-7: ties go to the even one, 1; a little more rounds up.
+        assertThat(HalfPrecision.floatToBf16(1f)).isEqualTo((short) 0x3F80);
+        assertThat(HalfPrecision.floatToBf16(1f + 0x1p-8f)).isEqualTo((short) 0x3F80);
+        assertThat(HalfPrecision.floatToBf16(1f + 0x1p-8f + 0x1p-10f)).isEqualTo((short) 0x3F81);
+        assertThat(Float.isNaN(HalfPrecision.bf16ToFloat(HalfPrecision.floatToBf16(Float.NaN)))).isTrue();
     }
 
     @Test

@@ -54,6 +54,10 @@ public final class MergeRecipe {
         }
         List<Model> models = models(request, method, base, problems);
         checkParameters(request, method, models, problems);
+        if (request.outDtype() != null && !WeightMergeRequest.OUT_DTYPES.contains(request.outDtype())) {
+            problems.add(new MergeProblem("out_dtype", "must be one of " + WeightMergeRequest.OUT_DTYPES.stream()
+                    .sorted().toList()));
+        }
         if (request.layers() != null && request.layers() < 1) {
             problems.add(new MergeProblem("slices", "layer_range must cover at least one layer"));
         }
@@ -61,6 +65,13 @@ public final class MergeRecipe {
             throw new InvalidMergeException(problems);
         }
         return new MergeRecipe(request, method, method.baseModelRole() == BaseModelRole.ORIGIN ? base : null, models);
+    }
+
+    /** The dtype the merged weights are written in: F32 unless the request asked for float16 or bfloat16. */
+    public dev.consort.safetensors.DType outputDtype() {
+        String dtype = request.outDtype();
+        return "float16".equals(dtype) ? dev.consort.safetensors.DType.F16
+                : "bfloat16".equals(dtype) ? dev.consort.safetensors.DType.BF16 : dev.consort.safetensors.DType.F32;
     }
 
     public WeightMergeMethod method() {

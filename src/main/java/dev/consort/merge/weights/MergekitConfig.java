@@ -16,9 +16,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * {@code base_model}, {@code models} (each {@code model} and {@code parameters}), top-level
  * {@code parameters} (numbers, flags, gradients over layers, {@code filter}/{@code value} lists),
  * {@code dtype} and {@code out_dtype}, and {@code slices} when it is one slice whose sources all span the
- * same whole-model {@code layer_range} (the same as {@code models}). Consort computes in float32/float64
- * and always writes F32, so {@code dtype} (mergekit's compute dtype: float32, float16 or bfloat16) is
- * accepted without changing the result's dtype, and {@code out_dtype} may only be float32. Anything else
+ * same whole-model {@code layer_range} (the same as {@code models}). Consort computes in float32/float64 and writes
+ * what mergekit writes: {@code out_dtype}, or else {@code dtype} (float32, float16 or bfloat16). Anything else
  * (tokenizer options, modules, real slicing, unknown keys) is refused by name, never ignored.
  */
 public final class MergekitConfig {
@@ -26,7 +25,6 @@ public final class MergekitConfig {
     /** The largest config accepted, in characters; real ones are a few hundred. */
     public static final int MAX_CHARACTERS = 1 << 20;
 
-    private static final Set<String> DTYPES = Set.of("float32", "float16", "bfloat16");
     private static final Set<String> TOKENIZER_KEYS = Set.of("tokenizer_source", "tokenizer", "chat_template");
 
     private MergekitConfig() {}
@@ -50,6 +48,8 @@ public final class MergekitConfig {
         List<WeightMergeRequest.ModelEntry> models = null;
         Map<String, ParameterSetting> parameters = new LinkedHashMap<>();
         Slice slice = null;
+        String dtype = null;
+        String outDtype = null;
         for (Map.Entry<?, ?> entry : config.entrySet()) {
             String key = String.valueOf(entry.getKey());
             Object value = entry.getValue();
@@ -59,8 +59,8 @@ public final class MergekitConfig {
                 case "models" -> models = models(value, problems);
                 case "parameters" -> parameters = parameters(value, key, problems);
                 case "slices" -> slice = slice(value, problems);
-                case "dtype" -> dtype(value, key, DTYPES, problems);
-                case "out_dtype" -> dtype(value, key, Set.of("float32"), problems);
+                case "dtype" -> dtype = dtype(value, key, problems);
+                case "out_dtype" -> outDtype = dtype(value, key, problems);
                 case "modules" -> problems.add(new MergeProblem(key,
                         "not supported: GPT-2 has one module; list the models under models"));
                 default -> problems.add(new MergeProblem(key, TOKENIZER_KEYS.contains(key)
@@ -97,7 +97,11 @@ public final class MergekitConfig {
         if (!problems.isEmpty()) {
             throw new InvalidMergeException(problems);
         }
-        return new WeightMergeRequest(method, base, models, parameters, layers);
+        // mergekit computes in dtype and writes out_dtype, which defaults to dtype; Consort computes in float32 or
+        // better and writes what mergekit would write.
+        String written = outDtype != null ? outDtype : dtype;
+        return new WeightMergeRequest(method, base, models, parameters, layers,
+                written == null || written.equals("float32") ? null : written);
     }
 
     /** A whole-model slice, as models. */
@@ -197,11 +201,13 @@ public final class MergekitConfig {
         return WeightMergeRequest.parameters(map, field, problems);
     }
 
-    private static void dtype(Object value, String field, Set<String> accepted, List<MergeProblem> problems) {
-        if (!(value instanceof String dtype) || !accepted.contains(dtype)) {
-            problems.add(new MergeProblem(field, "must be one of " + accepted.stream().sorted().toList()
-                    + "; Consort merges in float32 or better and writes float32 checkpoints"));
+    private static String dtype(Object value, String field, List<MergeProblem> problems) {
+        if (!(value instanceof String dtype) || !WeightMergeRequest.OUT_DTYPES.contains(dtype)) {
+            problems.add(new MergeProblem(field, "must be one of " + WeightMergeRequest.OUT_DTYPES.stream().sorted()
+                    .toList() + "; Consort merges in float32 or better and writes the merged weights in this dtype"));
+            return null;
         }
+        return dtype;
     }
 
     private static String string(Object value, String field, List<MergeProblem> problems) {

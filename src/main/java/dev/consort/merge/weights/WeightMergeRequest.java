@@ -11,11 +11,16 @@ import java.util.Map;
  * {@code parameters}. Model references are strings (checkpoint ids or names) that the caller resolves.
  * {@link MergeRecipe#of} validates it.
  *
- * @param layers the layer count every model must have, from the {@code layer_range} of a mergekit
- *               {@code slices} config that covers whole models; null when the config gave none
+ * @param layers   the layer count every model must have, from the {@code layer_range} of a mergekit
+ *                 {@code slices} config that covers whole models; null when the config gave none
+ * @param outDtype the merged weights' dtype: {@code float32} (null), {@code float16} or {@code bfloat16}
+ *                 (mergekit's {@code out_dtype}, or its {@code dtype} when no out_dtype is given)
  */
 public record WeightMergeRequest(String method, String baseModel, List<ModelEntry> models,
-        Map<String, ParameterSetting> parameters, Integer layers) {
+        Map<String, ParameterSetting> parameters, Integer layers, String outDtype) {
+
+    /** The dtypes a merge writes, by mergekit's names. */
+    public static final java.util.Set<String> OUT_DTYPES = java.util.Set.of("float32", "float16", "bfloat16");
 
     /** One {@code models} entry: a reference and its own parameters. */
     public record ModelEntry(String model, Map<String, ParameterSetting> parameters) {
@@ -31,7 +36,12 @@ public record WeightMergeRequest(String method, String baseModel, List<ModelEntr
 
     public WeightMergeRequest(String method, String baseModel, List<ModelEntry> models,
             Map<String, ParameterSetting> parameters) {
-        this(method, baseModel, models, parameters, null);
+        this(method, baseModel, models, parameters, null, null);
+    }
+
+    public WeightMergeRequest(String method, String baseModel, List<ModelEntry> models,
+            Map<String, ParameterSetting> parameters, Integer layers) {
+        this(method, baseModel, models, parameters, layers, null);
     }
 
     /**

@@ -115,9 +115,9 @@ public final class WeightMerger {
                     return result;
                 }));
             }
-            SafetensorsWriter.write(output, merged, DType.F32, Map.of(METADATA_KEY, description(recipe, seed)));
+            SafetensorsWriter.write(output, merged, recipe.outputDtype(), Map.of(METADATA_KEY, description(recipe, seed)));
             long elements = layout.stream().mapToLong(e -> elements(e.getValue())).sum();
-            return new Result(layout.size(), sources.bytesRead().get(), elements * Float.BYTES);
+            return new Result(layout.size(), sources.bytesRead().get(), elements * recipe.outputDtype().size());
         } catch (NotDescended e) {
             throw new InvalidMergeException(List.of(e.problem));
         } finally {
@@ -188,7 +188,7 @@ public final class WeightMerger {
     static String description(MergeRecipe recipe, long seed) {
         Map<String, Object> description = new LinkedHashMap<>(recipe.describe());
         description.put("seed", seed);
-        description.put("dtype", "float32");
+        description.put("dtype", recipe.request().outDtype() == null ? "float32" : recipe.request().outDtype());
         return JSON.writeValueAsString(description);
     }
 

@@ -168,6 +168,7 @@ class MergekitConfigTest {
                 out_dtype: float32
                 """);
         assertThat(taskArithmetic.parametersFor("h.0.mlp.c_fc.bias", 0, 12).number("lambda")).isEqualTo(0.8);
+        assertThat(taskArithmetic.outputDtype()).isEqualTo(dev.consort.safetensors.DType.F32);
 
         MergeRecipe modelStock = recipe("""
                 models:
@@ -179,6 +180,8 @@ class MergekitConfigTest {
                 dtype: bfloat16
                 """);
         assertThat(modelStock.models()).hasSize(3);
+        // mergekit writes out_dtype, or else dtype: so does Consort.
+        assertThat(modelStock.outputDtype()).isEqualTo(dev.consort.safetensors.DType.BF16);
         assertThat(modelStock.parametersFor("wte.weight", -1, 12).flag("filter_wise")).isFalse();
 
         MergeRecipe breadcrumbs = recipe("""
@@ -231,11 +234,21 @@ class MergekitConfigTest {
             """;
 
     @Test
+    void theMergedWeightsAreWrittenInOutDtypeOrElseDtype() throws Exception {
+        assertThat(recipe(TIES + "dtype: float16\n").outputDtype()).isEqualTo(dev.consort.safetensors.DType.F16);
+        assertThat(recipe(TIES + "dtype: float16\nout_dtype: float32\n").outputDtype())
+                .isEqualTo(dev.consort.safetensors.DType.F32);
+        assertThat(recipe(TIES + "dtype: float32\nout_dtype: bfloat16\n").outputDtype())
+                .isEqualTo(dev.consort.safetensors.DType.BF16);
+        assertThat(recipe(TIES).outputDtype()).isEqualTo(dev.consort.safetensors.DType.F32);
+    }
+
+    @Test
     void refusesWhatItDoesNotSupportByName() {
         refused(TIES + "tokenizer_source: union\n", "tokenizer_source", "GPT-2 tokenizer");
         refused(TIES + "chat_template: chatml\n", "chat_template", "not supported");
         refused(TIES + "foo: 1\n", "foo", "unsupported key");
-        refused(TIES + "out_dtype: float16\n", "out_dtype", "float32");
+        refused(TIES + "out_dtype: float8\n", "out_dtype", "[bfloat16, float16, float32]");
         refused(TIES + "dtype: int8\n", "dtype", "[bfloat16, float16, float32]");
         refused(TIES + "modules: {}\n", "modules", "not supported");
         refused("""
