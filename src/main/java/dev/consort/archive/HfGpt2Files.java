@@ -30,7 +30,7 @@ final class HfGpt2Files {
      * The stored config.json with what transformers reads filled in where the upload left it out: the architecture,
      * the model type, GPT-2's activation, its end-of-text token and tied embeddings. Keys the upload set are kept.
      */
-    static byte[] config(Checkpoint checkpoint, JsonMapper json) {
+    static byte[] config(Checkpoint checkpoint, String weightsDtype, JsonMapper json) {
         ObjectNode stored = (ObjectNode) json.readTree(checkpoint.configJson());
         ObjectNode config = json.createObjectNode();
         config.putArray("architectures").add("GPT2LMHeadModel");
@@ -49,9 +49,11 @@ final class HfGpt2Files {
         config.put("tie_word_embeddings", true);
         config.put("scale_attn_weights", true);
         config.put("use_cache", true);
-        config.put("torch_dtype", torchDtype(checkpoint.dtype()));
+        config.put("torch_dtype", torchDtype(weightsDtype));
         stored.properties().forEach(field -> {
-            if (!field.getKey().equals("architectures") || field.getValue().isArray()) {
+            // What the upload said, except the dtype, which is the weights' in this folder.
+            if (!field.getKey().equals("torch_dtype")
+                    && (!field.getKey().equals("architectures") || field.getValue().isArray())) {
                 config.set(field.getKey(), field.getValue());
             }
         });

@@ -13,6 +13,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.consort.safetensors.DType;
 import dev.consort.web.ApiProblem;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -40,7 +41,8 @@ class ModelFolderController {
                     + "generation_config.json, and a README.md model card: YAML front matter (base_model, tags with "
                     + "merge and the method for merges, datasets, library_name), the recipe (a mergekit YAML for "
                     + "weight-space merges, the job's settings for trained models), the losses its job measured and "
-                    + "the lineage. tar.gz by default; zip with ?format=zip or Accept: application/zip.")
+                    + "the lineage. tar.gz by default; zip with ?format=zip or Accept: application/zip. ?dtype=float16 or "
+                    + "bfloat16 converts the weights (rounded to nearest even; float32 holds both exactly).")
     @ApiResponse(responseCode = "200", description = "The folder, as one directory in the archive",
             content = {@Content(mediaType = "application/gzip", schema = @Schema(type = "string", format = "binary")),
                     @Content(mediaType = "application/zip", schema = @Schema(type = "string", format = "binary"))})
@@ -49,6 +51,8 @@ class ModelFolderController {
     @GetMapping("/checkpoints/{id}/archive")
     void archive(@PathVariable UUID id,
             @Parameter(description = "tar.gz (default) or zip") @RequestParam(required = false) String format,
+            @Parameter(description = "the weights' dtype: float32, float16 or bfloat16 (default: as stored)")
+            @RequestParam(required = false) String dtype,
             @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept,
             HttpServletResponse response) throws IOException {
         FolderArchive archive = format != null ? FolderArchive.named(format)
@@ -56,10 +60,15 @@ class ModelFolderController {
         if (archive == null) {
             throw ApiProblem.badRequest("format", "must be tar.gz or zip, not " + format);
         }
-        ModelFolders.Folder folder = folders.of(id);
-        response.setContentType(archive.mediaType());
-        response.setHeader(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
-                .filename(folder.name() + "." + archive.extension()).build().toString());
-        archive.write(folder.name(), folder.entries(), response.getOutputStream());
+        DType weights = dtype == null ? null : ModelFolders.DTYPES.get(dtype);
+        if (dtype != null && weights == null) {
+            throw ApiProblem.badRequest("dtype", "must be float32, float16 or bfloat16, not " + dtype);
+        }
+        try (ModelFolders.Folder folder = folders.of(id, weights)) {
+            response.setContentType(archive.mediaType());
+            response.setHeader(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
+                    .filename(folder.name() + "." + archive.extension()).build().toString());
+            archive.write(folder.name(), folder.entries(), response.getOutputStream());
+        }
     }
 }

@@ -32,7 +32,8 @@ export async function render(main, {signal, query}) {
   const rows = catalog.checkpointList.map((c) => {
     const job = jobsById.get(c.producing_job_id);
     return h('tr', {'data-id': c.id, class: c.id === highlight ? 'highlight' : null},
-      h('th', {scope: 'row'}, c.name || h('span', {class: 'note'}, 'unnamed'), h('div', {class: 'id'}, h('code', {}, c.id))),
+      h('th', {scope: 'row'}, c.name || h('span', {class: 'note'}, 'unnamed'), h('div', {class: 'id'}, h('code', {}, c.id)),
+        h('div', {}, h('a', {href: `#/playground?model=checkpoints/${c.id}`, class: 'try-link'}, 'Try it'))),
       h('td', {class: 'nowrap'}, `${c.config.n_layer} × ${c.config.n_embd}`, h('div', {class: 'note'}, `${c.config.n_head} heads`)),
       h('td', {class: 'num'}, c.parameter_count.toLocaleString()),
       h('td', {}, c.dtype),

@@ -224,6 +224,45 @@ class ModelFolderTest extends ApiTest {
         assertThat(readme).contains("| card-math.txt | train | 4 |");
     }
 
+    @org.springframework.beans.factory.annotation.Autowired
+    dev.consort.storage.ScratchDirectory scratch;
+
+    @Test
+    void theWeightsComeInTheDtypeAskedForRoundedToNearestEven() throws Exception {
+        HttpResponse<byte[]> response = getBytes("/checkpoints/" + specialist + "/archive?dtype=bfloat16");
+        assertThat(response.statusCode()).isEqualTo(200);
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(
+                new GzipCompressorInputStream(new ByteArrayInputStream(response.body())))) {
+            for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
+                files.put(entry.getName().substring(entry.getName().indexOf('/') + 1), tar.readAllBytes());
+            }
+        }
+        assertThat(JSON.readTree(files.get("config.json")).path("torch_dtype").asText()).isEqualTo("bfloat16");
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("folder-dtype");
+        java.nio.file.Path converted = java.nio.file.Files.write(dir.resolve("bf16.safetensors"), files.get("model.safetensors"));
+        java.nio.file.Path original = java.nio.file.Files.write(dir.resolve("f32.safetensors"),
+                getBytes("/checkpoints/" + specialist + "/model.safetensors").body());
+        try (var bf16 = dev.consort.safetensors.SafetensorsReader.open(converted);
+             var f32 = dev.consort.safetensors.SafetensorsReader.open(original)) {
+            assertThat(bf16.tensors().keySet()).isEqualTo(f32.tensors().keySet());
+            for (String name : f32.tensors().keySet()) {
+                assertThat(bf16.tensors().get(name).dtype()).isEqualTo(dev.consort.safetensors.DType.BF16);
+                float[] expected = f32.floats(name);
+                for (int i = 0; i < expected.length; i++) {
+                    expected[i] = dev.consort.safetensors.HalfPrecision.bf16ToFloat(
+                            dev.consort.safetensors.HalfPrecision.floatToBf16(expected[i]));
+                }
+                assertThat(bf16.floats(name)).as(name).isEqualTo(expected);
+            }
+        }
+        // The converted copy was written to scratch for its size, and removed once sent.
+        try (var left = java.nio.file.Files.list(scratch.path())) {
+            assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("weights-"))).isEmpty();
+        }
+        assertThat(get("/checkpoints/" + specialist + "/archive?dtype=int8").statusCode()).isEqualTo(400);
+    }
+
     @Test
     void anUnknownFormatOrCheckpointIsAProblem() {
         HttpResponse<String> format = get("/checkpoints/" + base + "/archive?format=rar");

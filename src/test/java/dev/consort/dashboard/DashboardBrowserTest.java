@@ -325,7 +325,12 @@ class DashboardBrowserTest extends ApiTest {
         JsonNode answer = json(postJson("/checkpoints/" + base + "/completions",
                 "{\"prompt\": \"Seven times\", \"max_tokens\": 8, \"temperature\": 0}")).path("choices").get(0);
 
-        page.get("http://localhost:" + port + "/#/playground?model=checkpoints/" + base + "&compare=checkpoints/" + base);
+        // From the checkpoint list's "Try it" link, then the same model again on the right.
+        page.get("http://localhost:" + port + "/#/checkpoints");
+        visible(By.cssSelector("#checkpoints-table tr[data-id='" + base + "'] a.try-link")).click();
+        new Select(visible(By.id("model-b"))).selectByValue("checkpoints/" + base);
+        assertThat(new Select(page.findElement(By.id("model-a"))).getFirstSelectedOption().getAttribute("value"))
+                .isEqualTo("checkpoints/" + base);
         WebElement prompt = visible(By.id("prompt"));
         prompt.clear();
         prompt.sendKeys("Seven times");

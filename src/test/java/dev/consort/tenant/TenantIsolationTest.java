@@ -84,12 +84,18 @@ class TenantIsolationTest extends TenantApiTest {
 
         // Reads and downloads: 404, exactly as for an id that does not exist.
         for (String path : List.of("/checkpoints/" + checkpoint, "/checkpoints/" + checkpoint + "/model.safetensors",
-                "/checkpoints/" + checkpoint + "/config.json", "/datasets/" + dataset,
+                "/checkpoints/" + checkpoint + "/config.json", "/checkpoints/" + checkpoint + "/archive",
+                "/datasets/" + dataset,
                 "/datasets/" + dataset + "/tokens/train", "/datasets/" + dataset + "/tokens/validation",
                 "/jobs/" + job, "/jobs/" + job + "/events", "/jobs/" + job + "/losses")) {
             assertProblem(getAs(b, path), 404, "not-found");
             assertThat(getAs(a, path).statusCode()).as(path).isEqualTo(200);
         }
+
+        // Text generation: 404 to another tenant. "!" is token 0, within the tiny model's 64-token vocabulary.
+        String completion = "{\"prompt\": \"!\", \"max_tokens\": 4, \"temperature\": 0}";
+        assertProblem(postJsonAs(b, "/checkpoints/" + checkpoint + "/completions", completion), 404, "not-found");
+        assertThat(postJsonAs(a, "/checkpoints/" + checkpoint + "/completions", completion).statusCode()).isEqualTo(200);
 
         // Cancel and delete: 404, and nothing happened.
         assertProblem(postJsonAs(b, "/jobs/" + job + "/cancel", ""), 404, "not-found");
