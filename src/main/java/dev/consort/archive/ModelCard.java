@@ -193,10 +193,18 @@ record ModelCard(Checkpoint checkpoint, List<Checkpoint> lineage, JobView job, M
 
     /** The losses the producing job measured on this checkpoint, with their standard errors. */
     private String evaluation() {
+        return lossTable(job, checkpoint.id(), datasetNames);
+    }
+
+    /**
+     * The rows of {@code job}'s results table that score {@code model} (an evaluated checkpoint, or a merge's output),
+     * as a Markdown table of loss and standard error per dataset; a sentence when there are none.
+     */
+    static String lossTable(JobView job, UUID model, Map<UUID, String> datasetNames) {
         List<String> rows = new ArrayList<>();
         if (job != null && job.result() != null) {
             for (JsonNode row : job.result().path("rows")) {
-                String id = checkpoint.id().toString();
+                String id = model.toString();
                 if (id.equals(row.path("checkpoint_id").asString("")) || id.equals(row.path("output_id").asString(""))) {
                     String dataset = row.path("dataset_id").asString("");
                     String name = dataset.isEmpty() ? "" : datasetNames.getOrDefault(UUID.fromString(dataset), dataset);
@@ -207,7 +215,7 @@ record ModelCard(Checkpoint checkpoint, List<Checkpoint> lineage, JobView job, M
             }
         }
         if (rows.isEmpty()) {
-            return "Its job measured no losses of this checkpoint; an `evaluate` job measures them.\n";
+            return "Its job measured no losses of this model; an `evaluate` job measures them.\n";
         }
         return "Mean cross-entropy (nats per token) over the job's evaluation windows, with its standard error over the "
                 + "windows:\n\n| dataset | split | windows | loss | standard error |\n|---|---|---|---|---|\n"

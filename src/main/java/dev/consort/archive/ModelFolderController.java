@@ -28,9 +28,11 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 class ModelFolderController {
 
     private final ModelFolders folders;
+    private final RoutedModelFolders routedFolders;
 
-    ModelFolderController(ModelFolders folders) {
+    ModelFolderController(ModelFolders folders, RoutedModelFolders routedFolders) {
         this.folders = folders;
+        this.routedFolders = routedFolders;
     }
 
     @Operation(operationId = "downloadCheckpointArchive", summary = "Download a checkpoint as a model folder",
@@ -55,20 +57,49 @@ class ModelFolderController {
             @RequestParam(required = false) String dtype,
             @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept,
             HttpServletResponse response) throws IOException {
-        FolderArchive archive = format != null ? FolderArchive.named(format)
-                : accept != null && accept.contains("application/zip") ? FolderArchive.ZIP : FolderArchive.TAR_GZ;
-        if (archive == null) {
-            throw ApiProblem.badRequest("format", "must be tar.gz or zip, not " + format);
-        }
+        FolderArchive archive = archive(format, accept);
         DType weights = dtype == null ? null : ModelFolders.DTYPES.get(dtype);
         if (dtype != null && weights == null) {
             throw ApiProblem.badRequest("dtype", "must be float32, float16 or bfloat16, not " + dtype);
         }
         try (ModelFolders.Folder folder = folders.of(id, weights)) {
-            response.setContentType(archive.mediaType());
-            response.setHeader(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
-                    .filename(folder.name() + "." + archive.extension()).build().toString());
-            archive.write(folder.name(), folder.entries(), response.getOutputStream());
+            send(folder, archive, response);
         }
+    }
+
+    @Operation(operationId = "downloadRoutedModelArchive", summary = "Download a routed model as one folder",
+            description = "routed_model.json and router.safetensors, each member (base/ and experts/<i>/) as a "
+                    + "complete Hugging Face GPT-2 folder, and a README saying how the parts make the model and what "
+                    + "transformers cannot load (the mixture of MLPs). tar.gz by default; zip with ?format=zip or "
+                    + "Accept: application/zip.")
+    @ApiResponse(responseCode = "200", description = "The folder, as one directory in the archive",
+            content = {@Content(mediaType = "application/gzip", schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "application/zip", schema = @Schema(type = "string", format = "binary"))})
+    @ApiResponse(responseCode = "404", description = "No such routed model",
+            content = @Content(mediaType = "application/problem+json"))
+    @GetMapping("/routed-models/{id}/archive")
+    void routedArchive(@PathVariable UUID id,
+            @Parameter(description = "tar.gz (default) or zip") @RequestParam(required = false) String format,
+            @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept,
+            HttpServletResponse response) throws IOException {
+        FolderArchive archive = archive(format, accept);
+        send(routedFolders.of(id), archive, response);
+    }
+
+    private static FolderArchive archive(String format, String accept) {
+        FolderArchive archive = format != null ? FolderArchive.named(format)
+                : accept != null && accept.contains("application/zip") ? FolderArchive.ZIP : FolderArchive.TAR_GZ;
+        if (archive == null) {
+            throw ApiProblem.badRequest("format", "must be tar.gz or zip, not " + format);
+        }
+        return archive;
+    }
+
+    private static void send(ModelFolders.Folder folder, FolderArchive archive, HttpServletResponse response)
+            throws IOException {
+        response.setContentType(archive.mediaType());
+        response.setHeader(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
+                .filename(folder.name() + "." + archive.extension()).build().toString());
+        archive.write(folder.name(), folder.entries(), response.getOutputStream());
     }
 }

@@ -35,7 +35,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * {@code POST /routed-models/{id}/completions}: a routed model made by a merge job (multi-layer routing over two
  * fine-tuned experts and the base) generates through its routers, with a KV cache, exactly the greedy continuation
- * that full forward passes of the same routed model, rebuilt here from its downloads, give.
+ * that full forward passes of the same routed model, rebuilt here from its downloads, give. The same routed model
+ * also downloads as one folder ({@code GET /routed-models/{id}/archive}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RoutedCompletionApiTest extends ApiTest {
@@ -129,6 +130,38 @@ class RoutedCompletionApiTest extends ApiTest {
         HttpResponse<byte[]> response = getBytes(path);
         assertThat(response.statusCode()).as(path).isEqualTo(200);
         return Files.write(dir.resolve(name), response.body());
+    }
+
+    /** The same routed model downloaded as one folder (GET /routed-models/{id}/archive): every part, byte for byte. */
+    @Test
+    void itsFolderHoldsTheDescriptionTheRoutersAndEveryMemberAsAHuggingFaceFolder() throws Exception {
+        HttpResponse<byte[]> response = getBytes("/routed-models/" + routed + "/archive");
+        assertThat(response.statusCode()).isEqualTo(200);
+        java.util.Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                new org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream(
+                        new java.io.ByteArrayInputStream(response.body())))) {
+            for (var entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
+                files.put(entry.getName().substring(entry.getName().indexOf('/') + 1), tar.readAllBytes());
+            }
+        }
+        assertThat(files).containsKeys("README.md", "routed_model.json", "router.safetensors", "base/config.json",
+                "base/model.safetensors", "base/tokenizer.json", "experts/0/model.safetensors",
+                "experts/1/model.safetensors", "experts/1/README.md");
+        assertThat(files.get("router.safetensors")).isEqualTo(getBytes("/routed-models/" + routed + "/router.safetensors").body());
+        assertThat(files.get("base/model.safetensors")).isEqualTo(getBytes("/checkpoints/" + base + "/model.safetensors").body());
+        for (int i = 0; i < 2; i++) {
+            assertThat(files.get("experts/" + i + "/model.safetensors"))
+                    .isEqualTo(getBytes("/checkpoints/" + experts.get(i) + "/model.safetensors").body());
+        }
+        assertThat(JSON.readTree(files.get("routed_model.json")).path("experts").get(1).asText()).isEqualTo(experts.get(1));
+        String readme = new String(files.get("README.md"), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(readme).contains("transformers cannot load the mixture").contains("multi_layer_routing");
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> front = (java.util.Map<String, Object>) new org.yaml.snakeyaml.Yaml()
+                .load(readme.substring(4, readme.indexOf("\n---\n", 4)));
+        assertThat((List<Object>) front.get("tags")).contains("merge", "multi_layer_routing");
+        assertThat(get("/routed-models/" + UUID.randomUUID() + "/archive").statusCode()).isEqualTo(404);
     }
 
     @Test
