@@ -26,6 +26,7 @@ import dev.consort.safetensors.SafetensorsFormatException;
 import dev.consort.safetensors.SafetensorsReader;
 import dev.consort.safetensors.SafetensorsWriter;
 import dev.consort.safetensors.TensorInfo;
+import dev.consort.storage.StorageUnavailableException;
 import dev.consort.web.ApiProblem;
 import dev.consort.web.ProblemType;
 import tools.jackson.core.JacksonException;
@@ -59,29 +60,31 @@ final class CheckpointFolder {
         in.mark(4);
         byte[] magic = in.readNBytes(4);
         in.reset();
-        if (magic.length >= 2 && magic[0] == 'P' && magic[1] == 'K') {
-            try (ZipInputStream zip = new ZipInputStream(in)) {
-                for (ZipEntry entry; (entry = zip.getNextEntry()) != null; ) {
-                    if (!entry.isDirectory()) {
-                        keep(baseName(entry.getName()), zip, dir, files, seen, written, maxBytes);
+        // Failures to read the archive are the upload's (422); failures to write what it holds are the disk's (507).
+        try {
+            if (magic.length >= 2 && magic[0] == 'P' && magic[1] == 'K') {
+                try (ZipInputStream zip = new ZipInputStream(in)) {
+                    for (ZipEntry entry; (entry = zip.getNextEntry()) != null; ) {
+                        if (!entry.isDirectory()) {
+                            keep(baseName(entry.getName()), zip, dir, files, seen, written, maxBytes);
+                        }
+                    }
+                }
+            } else {
+                InputStream tarBytes = magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b
+                        ? new GzipCompressorInputStream(in) : in;
+                try (TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes)) {
+                    for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
+                        if (entry.isFile()) {
+                            keep(baseName(entry.getName()), tar, dir, files, seen, written, maxBytes);
+                        }
                     }
                 }
             }
-        } else {
-            InputStream tarBytes = magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b
-                    ? new GzipCompressorInputStream(in) : in;
-            try (TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes)) {
-                for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
-                    if (entry.isFile()) {
-                        keep(baseName(entry.getName()), tar, dir, files, seen, written, maxBytes);
-                    }
-                }
-            } catch (IllegalArgumentException | IOException e) {
-                if (seen.isEmpty()) {
-                    throw invalid("archive", "is not a tar, tar.gz or zip archive (" + e.getMessage() + ")");
-                }
-                throw e;
-            }
+        } catch (IllegalArgumentException | IOException e) {
+            throw invalid("archive", seen.isEmpty()
+                    ? "is not a tar, tar.gz or zip archive (" + e.getMessage() + ")"
+                    : "is truncated or corrupt after " + seen.size() + " files (" + e.getMessage() + ")");
         }
         if (seen.isEmpty()) {
             throw invalid("archive", "holds no files: it is empty, or not a tar, tar.gz or zip archive");
@@ -132,7 +135,13 @@ final class CheckpointFolder {
             throw invalid("archive", "holds " + name + " twice; upload one model folder per archive");
         }
         Path file = dir.resolve(name);
-        try (OutputStream out = Files.newOutputStream(file)) {
+        OutputStream out;
+        try {
+            out = Files.newOutputStream(file);
+        } catch (IOException e) {
+            throw new StorageUnavailableException("cannot unpack an uploaded folder", e);
+        }
+        try (out) {
             byte[] buffer = new byte[1 << 16];
             for (int n; (n = entry.read(buffer)) > 0; ) {
                 written[0] += n;
@@ -140,7 +149,11 @@ final class CheckpointFolder {
                     throw invalid("archive", "unpacks to more than " + maxBytes + " bytes of config and weights, the "
                             + "most accepted (consort.upload.max-bytes)");
                 }
-                out.write(buffer, 0, n);
+                try {
+                    out.write(buffer, 0, n);
+                } catch (IOException e) {
+                    throw new StorageUnavailableException("cannot unpack an uploaded folder", e);
+                }
             }
         }
         files.put(name, file);

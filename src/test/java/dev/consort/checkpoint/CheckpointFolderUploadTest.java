@@ -140,7 +140,14 @@ class CheckpointFolderUploadTest extends ApiTest {
         JsonNode notAnArchive = refused(uploadFolder("notes.txt", "just some text".getBytes(StandardCharsets.UTF_8)));
         assertThat(notAnArchive.path("detail").asText()).contains("not a tar, tar.gz or zip");
 
-        assertThat(jdbc.queryForObject("select count(*) from checkpoint", Long.class)).isEqualTo(before);
+        String exported = checkpointOf(post("/checkpoints", Multipart.checkpoint(model)));
+        byte[] whole = getBytes("/checkpoints/" + exported + "/archive").body();
+        JsonNode truncated = refused(uploadFolder("cut.tar.gz", java.util.Arrays.copyOf(whole, whole.length / 2)));
+        assertThat(truncated.path("detail").asText()).contains("truncated or corrupt");
+        JsonNode badZip = refused(uploadFolder("bad.zip", "PK\u0003\u0004 and then nothing".getBytes(StandardCharsets.UTF_8)));
+        assertThat(badZip.path("detail").asText()).contains("archive");
+
+        assertThat(jdbc.queryForObject("select count(*) from checkpoint", Long.class)).isEqualTo(before + 1);
     }
 
     private static JsonNode refused(HttpResponse<String> response) {
