@@ -1,6 +1,7 @@
 package dev.consort.evaluation;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -11,8 +12,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.checkpoint.CheckpointModels;
+import dev.consort.dataset.Gpt2Tokenizer;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Devices;
+import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.MemoryEstimate;
 import dev.consort.job.InvalidSpecException;
 import dev.consort.job.JobContext;
@@ -30,16 +33,19 @@ import dev.consort.web.ApiProblem.FieldError;
 class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.Plan> {
 
     /** The checkpoints, and the windows each is scored on. */
-    record Plan(@JsonProperty("checkpoint_ids") List<UUID> checkpointIds, EvaluationPlan evaluation) {}
+    record Plan(@JsonProperty("checkpoint_ids") List<UUID> checkpointIds, EvaluationPlan evaluation,
+            @JsonProperty("exact_match") ExactMatch.Settings exactMatch) {}
 
     private final CheckpointModels models;
     private final EvaluationTable table;
     private final JobBudgets budgets;
+    private final Gpt2Tokenizer tokenizer;
 
-    EvaluateJobHandler(CheckpointModels models, EvaluationTable table, JobBudgets budgets) {
+    EvaluateJobHandler(CheckpointModels models, EvaluationTable table, JobBudgets budgets, Gpt2Tokenizer tokenizer) {
         this.models = models;
         this.table = table;
         this.budgets = budgets;
+        this.tokenizer = tokenizer;
     }
 
     @Override
@@ -74,10 +80,25 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
                         MemoryEstimate.evaluation(models.config(checkpoint), 1, batch, context))));
             }
         }
+        // An empty list, as generated clients send for an unset array, is the default too.
+        List<String> metrics = spec.metrics() == null || spec.metrics().isEmpty() ? List.of("loss") : spec.metrics();
+        if (!metrics.contains("loss")) {
+            errors.add(new FieldError("metrics", "must include loss: every row of the table is a loss"));
+        }
+        boolean exactMatch = metrics.contains("exact_match");
+        if (spec.exactMatch() != null && !exactMatch) {
+            errors.add(new FieldError("exact_match", "is set, but metrics does not ask for exact_match"));
+        }
         InvalidSpecException.throwIfAny(errors);
         Split split = "train".equals(spec.split()) ? Split.TRAIN : Split.VALIDATION;
+        EvaluateSpec.ExactMatchSpec asked = spec.exactMatch() != null ? spec.exactMatch()
+                : new EvaluateSpec.ExactMatchSpec(null, null, null, null);
+        ExactMatch.Settings settings = !exactMatch ? null : new ExactMatch.Settings(
+                asked.promptEnd() != null ? asked.promptEnd() : "\n",
+                asked.answerMarker() != null ? asked.answerMarker() : "####",
+                asked.maxRecords() != null ? asked.maxRecords() : 50, asked.maxTokens() != null ? asked.maxTokens() : 128);
         return new Plan(spec.checkpointIds(), new EvaluationPlan(spec.datasetIds(), split, spec.context(),
-                spec.maxWindows() == null ? JobDefaults.EVALUATE_WINDOWS : spec.maxWindows(), batch));
+                spec.maxWindows() == null ? JobDefaults.EVALUATE_WINDOWS : spec.maxWindows(), batch), settings);
     }
 
     @Override
@@ -87,6 +108,9 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
         for (UUID checkpointId : plan.checkpointIds()) {
             List<ResultRow> rows = table.checkpoint(job, plan.evaluation(), checkpointId, Devices.parse(job.device()),
                     Map.of("checkpoint_id", checkpointId), Map.of());
+            if (plan.exactMatch() != null) {
+                rows = withExactMatch(job, plan, checkpointId, rows);
+            }
             results.addAll(rows);
             job.progress(Map.of("done", results.rows().size(), "total", cells, "last_loss",
                     rows.get(rows.size() - 1).loss()));
@@ -95,5 +119,24 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
         UUID first = plan.checkpointIds().get(0);
         return Map.of("rows", results.render(List.of(new ResultsTable.Comparison("vs_first",
                 row -> first.equals(row.identity("checkpoint_id"))))));
+    }
+
+    /** The rows with each dataset's exact_match score appended: the model greedy-generates after each record's prompt. */
+    private List<ResultRow> withExactMatch(JobContext job, Plan plan, UUID checkpointId, List<ResultRow> rows)
+            throws Exception {
+        List<ResultRow> scored = new ArrayList<>();
+        try (Gpt2Model model = models.load(checkpointId, Devices.parse(job.device()))) {
+            for (ResultRow row : rows) {
+                job.event("exact_match", "generating answers on dataset " + row.datasetId(),
+                        Map.of("checkpoint_id", checkpointId, "dataset_id", row.datasetId()));
+                ExactMatch.Score score = ExactMatch.score(model, table.tokens(plan.evaluation(), row.datasetId()),
+                        plan.exactMatch(), tokenizer, job::checkCancelled);
+                Map<String, Object> trailing = new LinkedHashMap<>(row.trailing());
+                trailing.put("exact_match", score.toMap());
+                scored.add(new ResultRow(row.identity(), row.datasetId(), row.split(), row.context(), row.result(),
+                        trailing));
+            }
+        }
+        return scored;
     }
 }

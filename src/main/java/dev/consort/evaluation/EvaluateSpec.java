@@ -7,20 +7,42 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
+import io.swagger.v3.oas.annotations.media.Schema;
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
-/** Loss of every checkpoint on every dataset over the deterministic evaluation windows. */
+/**
+ * Loss of every checkpoint on every dataset over the deterministic evaluation windows, and with
+ * {@code metrics: ["loss", "exact_match"]} task accuracy on the datasets' records ({@link ExactMatch}).
+ */
 public record EvaluateSpec(
         @JsonProperty("checkpoint_ids") @NotEmpty @Size(max = 100) List<UUID> checkpointIds,
         @JsonProperty("dataset_ids") @NotEmpty @Size(max = 100) List<UUID> datasetIds,
         @Pattern(regexp = "train|validation", message = "must be 'train' or 'validation'") String split,
         @Min(2) @Max(65536) Integer context,
         @JsonProperty("max_windows") @Min(1) @Max(1_000_000) Integer maxWindows,
-        @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize) implements JobSpec {
+        @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize,
+        @Schema(description = "What to measure: [\"loss\"] (default, also when empty) or [\"loss\", \"exact_match\"]")
+        @Size(max = 2) List<@Pattern(regexp = "loss|exact_match", message = "must be loss or exact_match") String> metrics,
+        @JsonProperty("exact_match") @Valid ExactMatchSpec exactMatch) implements JobSpec {
+
+    /**
+     * How exact_match reads a record: its prompt ends at the first {@code prompt_end} (default a newline, as GSM8K's
+     * {@code {question}\n}), its answer follows the last {@code answer_marker} (default GSM8K's {@code ####}; empty:
+     * the first line after the prompt).
+     */
+    public record ExactMatchSpec(
+            @JsonProperty("prompt_end") @Size(min = 1, max = 100) String promptEnd,
+            @JsonProperty("answer_marker") @Size(max = 100) String answerMarker,
+            @JsonProperty("max_records") @Min(1) @Max(1000)
+            @Schema(description = "Records scored per dataset, the first ones with a prompt and an answer (default 50)")
+            Integer maxRecords,
+            @JsonProperty("max_tokens") @Min(1) @Max(1024)
+            @Schema(description = "Tokens generated per record at most (default 128)") Integer maxTokens) {}
 
     @Override
     public List<InputRef> inputs() {

@@ -354,7 +354,8 @@ function resultsSection(job, rows, catalog) {
         return h('td', {class: `num${isBest ? ' best' : ''}`}, formatNumber(value),
           row && typeof row.loss_se === 'number' ? h('span', {class: 'interval'}, ` ± ${formatNumber(1.96 * row.loss_se)}`) : null,
           isBest ? h('span', {class: 'visually-hidden'}, ' (lowest)') : null,
-          row ? comparison(row, first.method) : null);
+          row ? comparison(row, first.method) : null,
+          row && row.exact_match ? exactMatch(row.exact_match) : null);
       }));
   });
   return h('section', {'aria-labelledby': 'results-heading'}, heading,
@@ -384,6 +385,14 @@ function outputName(row, catalog) {
   if (!row.output_id) return '';
   if (row.output_kind === 'routed_model') return nameOf(catalog.routedModels, row.output_id);
   return h('a', {href: `#/checkpoints?highlight=${row.output_id}`}, nameOf(catalog.checkpoints, row.output_id));
+}
+
+/** Task accuracy under a loss: correct of scored, with its 95% Wilson interval. */
+function exactMatch(score) {
+  if (!score.n) return h('div', {class: 'note'}, `exact match: no record scored (${score.skipped} skipped)`);
+  const percent = (v) => `${(100 * v).toFixed(0)}%`;
+  return h('div', {class: 'note exact-match'}, `exact match ${score.correct}/${score.n} = ${percent(score.accuracy)} `
+    + `[${percent(score.ci95_low)}, ${percent(score.ci95_high)}]`);
 }
 
 function cell(value, catalog) {

@@ -1,0 +1,158 @@
+package dev.consort.evaluation;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import dev.consort.dataset.Gpt2Tokenizer;
+import dev.consort.engine.Generator;
+import dev.consort.engine.Gpt2Model;
+import dev.consort.engine.TokenSampler;
+import dev.consort.engine.TokenSequence;
+
+/**
+ * Task accuracy: for each record of a dataset, the model greedy-generates after the record's prompt part, and its
+ * final answer is compared with the record's. A record's prompt is its text up to and including the first
+ * {@code prompt_end}; its answer is what follows the last {@code answer_marker} (GSM8K's {@code ####}), up to the end
+ * of that line, or with no marker the first line after the prompt. The generated answer is read the same way from the
+ * generated text (after its first marker), and both are normalised (trimmed, lower case, without commas, dollar signs
+ * or a final period). The accuracy comes with a 95% Wilson interval.
+ */
+final class ExactMatch {
+
+    /** 95% two-sided normal quantile. */
+    private static final double Z = 1.959963984540054;
+
+    /**
+     * @param promptEnd    the text that ends a record's prompt (its first occurrence; included in the prompt)
+     * @param answerMarker what precedes the final answer, in records and generations; empty: the first line
+     * @param maxRecords   records scored, the first ones of the split that have a prompt and an answer
+     * @param maxTokens    tokens generated per record at most
+     */
+    record Settings(@JsonProperty("prompt_end") String promptEnd, @JsonProperty("answer_marker") String answerMarker,
+            @JsonProperty("max_records") int maxRecords, @JsonProperty("max_tokens") int maxTokens) {}
+
+    /** {@code correct} of {@code n} scored; {@code skipped}: records without a prompt or answer, or too long. */
+    record Score(int correct, int n, int skipped) {
+        Map<String, Object> toMap() {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("correct", correct);
+            map.put("n", n);
+            map.put("accuracy", n == 0 ? null : (double) correct / n);
+            double[] interval = wilson(correct, n);
+            map.put("ci95_low", interval == null ? null : interval[0]);
+            map.put("ci95_high", interval == null ? null : interval[1]);
+            map.put("skipped", skipped);
+            return map;
+        }
+    }
+
+    private ExactMatch() {}
+
+    /** Scores {@code model} on the records of {@code tokens} (separated by end-of-text tokens). */
+    static Score score(Gpt2Model model, TokenSequence tokens, Settings settings, Gpt2Tokenizer tokenizer,
+            Runnable checkCancelled) {
+        int vocabulary = Math.min(model.config().vocabSize(), Gpt2Tokenizer.VOCAB_SIZE);
+        int eos = vocabulary > Gpt2Tokenizer.END_OF_TEXT ? Gpt2Tokenizer.END_OF_TEXT : -1;
+        int correct = 0;
+        int n = 0;
+        int skipped = 0;
+        for (String record : records(tokens, tokenizer)) {
+            if (n >= settings.maxRecords()) {
+                break;
+            }
+            int end = record.indexOf(settings.promptEnd());
+            String reference = end < 0 ? null : answer(record.substring(end + settings.promptEnd().length()),
+                    settings.answerMarker(), true);
+            int[] prompt = end < 0 ? null : tokenizer.encode(record.substring(0, end + settings.promptEnd().length()));
+            int room = prompt == null ? 0 : Math.min(settings.maxTokens(), model.config().nPositions() - prompt.length);
+            if (reference == null || reference.isEmpty() || room < 1 || Arrays.stream(prompt).anyMatch(t -> t >= vocabulary)) {
+                skipped++;
+                continue;
+            }
+            checkCancelled.run();
+            List<Integer> made = new ArrayList<>();
+            Generator.Generated generated = Generator.generate(model, null, prompt, room, new TokenSampler(0, 0, 1, 0),
+                    vocabulary, eos, token -> {
+                        made.add(token);
+                        return !answerComplete(decode(made, tokenizer), settings.answerMarker());
+                    });
+            String answer = answer(tokenizer.decode(generated.tokens()), settings.answerMarker(), false);
+            n++;
+            if (answer != null && normalise(answer).equals(normalise(reference))) {
+                correct++;
+            }
+        }
+        return new Score(correct, n, skipped);
+    }
+
+    /** The records' texts: the token runs between end-of-text tokens. */
+    private static List<String> records(TokenSequence tokens, Gpt2Tokenizer tokenizer) {
+        List<String> records = new ArrayList<>();
+        List<Integer> current = new ArrayList<>();
+        for (long i = 0; i < tokens.length(); i++) {
+            int token = tokens.get(i);
+            if (token == Gpt2Tokenizer.END_OF_TEXT) {
+                if (!current.isEmpty()) {
+                    records.add(decode(current, tokenizer));
+                }
+                current.clear();
+            } else {
+                current.add(token);
+            }
+        }
+        if (!current.isEmpty()) {
+            records.add(decode(current, tokenizer));
+        }
+        return records;
+    }
+
+    private static String decode(List<Integer> tokens, Gpt2Tokenizer tokenizer) {
+        return tokenizer.decode(tokens.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** Whether a generation already holds its whole answer: the marker's line (or the first line) has ended. */
+    private static boolean answerComplete(String generated, String marker) {
+        int from = marker.isEmpty() ? 0 : generated.indexOf(marker);
+        return from >= 0 && generated.indexOf('\n', from + marker.length()) >= 0;
+    }
+
+    /**
+     * The answer in {@code text}: after the marker (the last one in a record, the first in a generation) to the end of
+     * its line, or with no marker the first line; null when the marker is missing.
+     */
+    static String answer(String text, String marker, boolean last) {
+        int start = 0;
+        if (!marker.isEmpty()) {
+            int at = last ? text.lastIndexOf(marker) : text.indexOf(marker);
+            if (at < 0) {
+                return null;
+            }
+            start = at + marker.length();
+        }
+        int end = text.indexOf('\n', start);
+        return text.substring(start, end < 0 ? text.length() : end).trim();
+    }
+
+    static String normalise(String answer) {
+        String plain = answer.trim().toLowerCase(Locale.ROOT).replace(",", "").replace("$", "");
+        return plain.endsWith(".") ? plain.substring(0, plain.length() - 1).trim() : plain;
+    }
+
+    /** The 95% Wilson score interval of {@code k} successes in {@code n} trials; null when n is 0. */
+    static double[] wilson(int k, int n) {
+        if (n == 0) {
+            return null;
+        }
+        double p = (double) k / n;
+        double denominator = 1 + Z * Z / n;
+        double centre = (p + Z * Z / (2.0 * n)) / denominator;
+        double half = Z * Math.sqrt(p * (1 - p) / n + Z * Z / (4.0 * n * n)) / denominator;
+        return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
+    }
+}
