@@ -9,6 +9,7 @@ import java.util.Map;
 
 import dev.consort.checkpoint.Checkpoint;
 import dev.consort.dataset.Gpt2Tokenizer;
+import dev.consort.engine.Gpt2Config;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -27,28 +28,12 @@ final class HfGpt2Files {
     private HfGpt2Files() {}
 
     /**
-     * The stored config.json with what transformers reads filled in where the upload left it out: the architecture,
-     * the model type, GPT-2's activation, its end-of-text token and tied embeddings. Keys the upload set are kept.
+     * The stored config.json with what transformers reads filled in where the upload left it out
+     * ({@link Gpt2Config#toHfJson}), and the dtype of the weights in this folder. Keys the upload set are kept.
      */
-    static byte[] config(Checkpoint checkpoint, String weightsDtype, JsonMapper json) {
+    static byte[] config(Checkpoint checkpoint, Gpt2Config architecture, String weightsDtype, JsonMapper json) {
         ObjectNode stored = (ObjectNode) json.readTree(checkpoint.configJson());
-        ObjectNode config = json.createObjectNode();
-        config.putArray("architectures").add("GPT2LMHeadModel");
-        config.put("model_type", "gpt2");
-        config.put("n_layer", checkpoint.nLayer());
-        config.put("n_embd", checkpoint.nEmbd());
-        config.put("n_head", checkpoint.nHead());
-        config.put("n_inner", checkpoint.nInner());
-        config.put("n_positions", checkpoint.nPositions());
-        config.put("n_ctx", checkpoint.nPositions());
-        config.put("vocab_size", checkpoint.vocabSize());
-        config.put("activation_function", "gelu_new");
-        config.put("layer_norm_epsilon", 1e-5);
-        config.put("bos_token_id", Gpt2Tokenizer.END_OF_TEXT);
-        config.put("eos_token_id", Gpt2Tokenizer.END_OF_TEXT);
-        config.put("tie_word_embeddings", true);
-        config.put("scale_attn_weights", true);
-        config.put("use_cache", true);
+        ObjectNode config = architecture.toHfJson();
         config.put("torch_dtype", torchDtype(weightsDtype));
         stored.properties().forEach(field -> {
             // What the upload said, except the dtype, which is the weights' in this folder.

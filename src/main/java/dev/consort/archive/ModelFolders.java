@@ -78,7 +78,8 @@ class ModelFolders {
         ModelCard card = new ModelCard(checkpoint, lineage(checkpoint), job, datasetNames(job));
         List<FolderEntry> entries = new ArrayList<>();
         String weightsDtype = converted != null ? dtype.name() : checkpoint.dtype();
-        entries.add(FolderEntry.of("config.json", HfGpt2Files.config(checkpoint, weightsDtype, json)));
+        entries.add(FolderEntry.of("config.json", HfGpt2Files.config(checkpoint, checkpoints.config(checkpoint),
+                weightsDtype, json)));
         entries.add(converted != null
                 ? new FolderEntry("model.safetensors", Files.size(converted), () -> Files.newInputStream(converted))
                 : new FolderEntry("model.safetensors", checkpoint.weightsBytes(),

@@ -11,6 +11,8 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The architecture a Hugging Face GPT-2 {@code config.json} describes. Only the fields that fix the
@@ -34,6 +36,8 @@ public record Gpt2Config(int nLayer, int nEmbd, int nHead, int nInner, int vocab
     public static final int MAX_POSITIONS = 65_536;
     /** The only activation the engine implements (HF's default for GPT-2). */
     public static final String ACTIVATION = "gelu_new";
+    /** GPT-2's {@code <|endoftext|>}, its begin- and end-of-sequence token. */
+    private static final int END_OF_TEXT = 50256;
 
     private static final JsonMapper STRICT_JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -103,6 +107,33 @@ public record Gpt2Config(int nLayer, int nEmbd, int nHead, int nInner, int vocab
             throw new Gpt2FormatException(violations);
         }
         return new Gpt2Config(nLayer, nEmbd, nHead, nInner, vocabSize, nPositions, epsilon);
+    }
+
+    /**
+     * The {@code config.json} of this architecture as {@code transformers} loads it into {@code GPT2LMHeadModel}:
+     * the shape, GPT-2's activation and end-of-text token, tied embeddings. Pretraining writes it, and exported
+     * model folders start from it.
+     */
+    public ObjectNode toHfJson() {
+        ObjectNode config = JsonNodeFactory.instance.objectNode();
+        config.putArray("architectures").add("GPT2LMHeadModel");
+        config.put("model_type", "gpt2");
+        config.put("activation_function", ACTIVATION);
+        config.put("n_layer", nLayer);
+        config.put("n_embd", nEmbd);
+        config.put("n_head", nHead);
+        config.put("n_inner", nInner);
+        config.put("n_positions", nPositions);
+        config.put("n_ctx", nPositions);
+        config.put("vocab_size", vocabSize);
+        config.put("layer_norm_epsilon", layerNormEpsilon);
+        config.put("initializer_range", 0.02);
+        config.put("bos_token_id", END_OF_TEXT);
+        config.put("eos_token_id", END_OF_TEXT);
+        config.put("tie_word_embeddings", true);
+        config.put("scale_attn_weights", true);
+        config.put("use_cache", true);
+        return config;
     }
 
     /** Per-head width C / n_head. */

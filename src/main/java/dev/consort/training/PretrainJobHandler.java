@@ -49,13 +49,21 @@ class PretrainJobHandler implements JobHandler<PretrainSpec, PretrainSpec> {
     public PretrainSpec plan(PretrainSpec spec) throws InvalidSpecException {
         Gpt2Config config;
         try {
-            config = Gpt2Config.parse(HfGpt2ConfigJson.of(spec.config(), json));
+            config = Gpt2Config.parse(configJson(spec.config()));
         } catch (Gpt2FormatException e) {
             throw new InvalidSpecException("config", e.getMessage());
         }
         InvalidSpecException.throwIfAny(budgets.check(TrainingBudget.of(config, trainingPlan(spec, config),
                 "training.")));
         return spec;
+    }
+
+    /** The config.json of the shape asked for, parsed back (which checks it) before anything trains. */
+    private byte[] configJson(ModelShape shape) {
+        int vocab = shape.vocabSize() == null ? 50257 : shape.vocabSize();
+        int inner = shape.nInner() != null ? shape.nInner() : 4 * shape.nEmbd();
+        return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(new Gpt2Config(shape.nLayer(), shape.nEmbd(),
+                shape.nHead(), inner, vocab, shape.nPositions(), 1e-5).toHfJson());
     }
 
     private static TrainingPlan trainingPlan(PretrainSpec spec, Gpt2Config config) {
@@ -65,7 +73,7 @@ class PretrainJobHandler implements JobHandler<PretrainSpec, PretrainSpec> {
 
     @Override
     public Object run(PretrainSpec spec, JobContext job) throws Exception {
-        byte[] configJson = HfGpt2ConfigJson.of(spec.config(), json);
+        byte[] configJson = configJson(spec.config());
         Gpt2Config config = Gpt2Config.parse(configJson);
         TrainingPlan plan = trainingPlan(spec, config);
         try (Gpt2Model model = Gpt2Model.randomInit(config, plan.seed(), Devices.parse(job.device()))) {
