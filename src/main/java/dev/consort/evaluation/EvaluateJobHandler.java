@@ -106,10 +106,16 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
         ResultsTable results = new ResultsTable();
         int cells = plan.checkpointIds().size() * plan.evaluation().datasetIds().size();
         for (UUID checkpointId : plan.checkpointIds()) {
-            List<ResultRow> rows = table.checkpoint(job, plan.evaluation(), checkpointId, Devices.parse(job.device()),
-                    Map.of("checkpoint_id", checkpointId), Map.of());
-            if (plan.exactMatch() != null) {
-                rows = withExactMatch(job, plan, checkpointId, rows);
+            List<ResultRow> rows;
+            if (plan.exactMatch() == null) {
+                rows = table.checkpoint(job, plan.evaluation(), checkpointId, Devices.parse(job.device()),
+                        Map.of("checkpoint_id", checkpointId), Map.of());
+            } else {
+                // One load of the weights for both: the losses, then the answers generated with the same model.
+                try (Gpt2Model model = models.load(checkpointId, Devices.parse(job.device()))) {
+                    rows = withExactMatch(job, plan, model, table.rows(job, plan.evaluation(),
+                            EvaluationTable.ScoredModel.of(model), Map.of("checkpoint_id", checkpointId), Map.of()));
+                }
             }
             results.addAll(rows);
             job.progress(Map.of("done", results.rows().size(), "total", cells, "last_loss",
@@ -122,20 +128,18 @@ class EvaluateJobHandler implements JobHandler<EvaluateSpec, EvaluateJobHandler.
     }
 
     /** The rows with each dataset's exact_match score appended: the model greedy-generates after each record's prompt. */
-    private List<ResultRow> withExactMatch(JobContext job, Plan plan, UUID checkpointId, List<ResultRow> rows)
+    private List<ResultRow> withExactMatch(JobContext job, Plan plan, Gpt2Model model, List<ResultRow> rows)
             throws Exception {
         List<ResultRow> scored = new ArrayList<>();
-        try (Gpt2Model model = models.load(checkpointId, Devices.parse(job.device()))) {
-            for (ResultRow row : rows) {
-                job.event("exact_match", "generating answers on dataset " + row.datasetId(),
-                        Map.of("checkpoint_id", checkpointId, "dataset_id", row.datasetId()));
-                ExactMatch.Score score = ExactMatch.score(model, table.tokens(plan.evaluation(), row.datasetId()),
-                        plan.exactMatch(), tokenizer, job::checkCancelled);
-                Map<String, Object> trailing = new LinkedHashMap<>(row.trailing());
-                trailing.put("exact_match", score.toMap());
-                scored.add(new ResultRow(row.identity(), row.datasetId(), row.split(), row.context(), row.result(),
-                        trailing));
-            }
+        for (ResultRow row : rows) {
+            job.event("exact_match", "generating answers on dataset " + row.datasetId(),
+                    Map.of("checkpoint_id", row.identity("checkpoint_id"), "dataset_id", row.datasetId()));
+            ExactMatch.Score score = ExactMatch.score(model, table.tokens(plan.evaluation(), row.datasetId()),
+                    plan.exactMatch(), tokenizer, job::checkCancelled);
+            Map<String, Object> trailing = new LinkedHashMap<>(row.trailing());
+            trailing.put("exact_match", score.toMap());
+            scored.add(new ResultRow(row.identity(), row.datasetId(), row.split(), row.context(), row.result(),
+                    trailing));
         }
         return scored;
     }

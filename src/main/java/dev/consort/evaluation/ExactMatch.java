@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -59,21 +60,16 @@ final class ExactMatch {
             Runnable checkCancelled) {
         int vocabulary = Math.min(model.config().vocabSize(), Gpt2Tokenizer.VOCAB_SIZE);
         int eos = vocabulary > Gpt2Tokenizer.END_OF_TEXT ? Gpt2Tokenizer.END_OF_TEXT : -1;
-        int correct = 0;
-        int n = 0;
-        int skipped = 0;
-        for (String record : records(tokens, tokenizer)) {
-            if (n >= settings.maxRecords()) {
-                break;
-            }
+        int[] counts = new int[3];                                                   // correct, n, skipped
+        forEachRecord(tokens, tokenizer, record -> {
             int end = record.indexOf(settings.promptEnd());
             String reference = end < 0 ? null : answer(record.substring(end + settings.promptEnd().length()),
                     settings.answerMarker(), true);
             int[] prompt = end < 0 ? null : tokenizer.encode(record.substring(0, end + settings.promptEnd().length()));
             int room = prompt == null ? 0 : Math.min(settings.maxTokens(), model.config().nPositions() - prompt.length);
             if (reference == null || reference.isEmpty() || room < 1 || Arrays.stream(prompt).anyMatch(t -> t >= vocabulary)) {
-                skipped++;
-                continue;
+                counts[2]++;
+                return true;
             }
             checkCancelled.run();
             List<Integer> made = new ArrayList<>();
@@ -83,33 +79,32 @@ final class ExactMatch {
                         return !answerComplete(decode(made, tokenizer), settings.answerMarker());
                     });
             String answer = answer(tokenizer.decode(generated.tokens()), settings.answerMarker(), false);
-            n++;
+            counts[1]++;
             if (answer != null && normalise(answer).equals(normalise(reference))) {
-                correct++;
+                counts[0]++;
             }
-        }
-        return new Score(correct, n, skipped);
+            return counts[1] < settings.maxRecords();
+        });
+        return new Score(counts[0], counts[1], counts[2]);
     }
 
-    /** The records' texts: the token runs between end-of-text tokens. */
-    private static List<String> records(TokenSequence tokens, Gpt2Tokenizer tokenizer) {
-        List<String> records = new ArrayList<>();
+    /**
+     * Hands each record's text (the token runs between end-of-text tokens) to {@code record} in order, until it
+     * answers false: a split of thousands of records is decoded only as far as the records scored.
+     */
+    private static void forEachRecord(TokenSequence tokens, Gpt2Tokenizer tokenizer, Predicate<String> record) {
         List<Integer> current = new ArrayList<>();
-        for (long i = 0; i < tokens.length(); i++) {
-            int token = tokens.get(i);
-            if (token == Gpt2Tokenizer.END_OF_TEXT) {
-                if (!current.isEmpty()) {
-                    records.add(decode(current, tokenizer));
+        for (long i = 0; i <= tokens.length(); i++) {
+            int token = i < tokens.length() ? tokens.get(i) : Gpt2Tokenizer.END_OF_TEXT;
+            if (token != Gpt2Tokenizer.END_OF_TEXT) {
+                current.add(token);
+            } else if (!current.isEmpty()) {
+                if (!record.test(decode(current, tokenizer))) {
+                    return;
                 }
                 current.clear();
-            } else {
-                current.add(token);
             }
         }
-        if (!current.isEmpty()) {
-            records.add(decode(current, tokenizer));
-        }
-        return records;
     }
 
     private static String decode(List<Integer> tokens, Gpt2Tokenizer tokenizer) {
