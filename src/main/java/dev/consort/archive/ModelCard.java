@@ -243,7 +243,8 @@ record ModelCard(Checkpoint checkpoint, List<Checkpoint> lineage, JobView job, M
         return ", uploaded";
     }
 
-    private static Yaml yaml() {
+    /** Block-style YAML, as model cards and mergekit configs are written by hand. */
+    static Yaml yaml() {
         DumperOptions options = new DumperOptions();
         options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         options.setIndicatorIndent(2);

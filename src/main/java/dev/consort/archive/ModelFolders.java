@@ -92,7 +92,7 @@ class ModelFolders {
         entries.add(FolderEntry.of("generation_config.json", HfGpt2Files.generationConfig(checkpoint, json)));
         entries.add(FolderEntry.of("README.md", card.render(json).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         entries.add(FolderEntry.of("TOKENIZER-NOTICE.md", HfGpt2Files.resource("NOTICE.md")));
-        return new Folder(folderName(checkpoint), entries, converted);
+        return new Folder(folderName(checkpoint.name(), "checkpoint-" + checkpoint.id()), entries, converted);
     }
 
     /** The checkpoint's weights in {@code dtype}, tensor by tensor, as a scratch file. */
@@ -146,10 +146,9 @@ class ModelFolders {
         return names;
     }
 
-    /** The checkpoint's name as a safe directory name, or {@code checkpoint-<id>}. */
-    private static String folderName(Checkpoint checkpoint) {
-        String name = checkpoint.name() == null ? "" : checkpoint.name().replaceAll("[^A-Za-z0-9._-]+", "-")
-                .replaceAll("^[.-]+", "");
-        return name.isEmpty() ? "checkpoint-" + checkpoint.id() : name.substring(0, Math.min(100, name.length()));
+    /** A model's name as a safe directory name in an archive (at most 100 characters), or {@code fallback}. */
+    static String folderName(String name, String fallback) {
+        String safe = name == null ? "" : name.replaceAll("[^A-Za-z0-9._-]+", "-").replaceAll("^[.-]+", "");
+        return safe.isEmpty() ? fallback : safe.substring(0, Math.min(100, safe.length()));
     }
 }

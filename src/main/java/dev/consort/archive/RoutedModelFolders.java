@@ -3,7 +3,9 @@ package dev.consort.archive;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.springframework.stereotype.Component;
@@ -57,8 +59,7 @@ class RoutedModelFolders {
         for (int i = 0; i < description.expertIds().size(); i++) {
             addMember(entries, "experts/" + i + "/", UUID.fromString(description.expertIds().get(i)));
         }
-        String name = stored.name() == null ? "" : stored.name().replaceAll("[^A-Za-z0-9._-]+", "-").replaceAll("^[.-]+", "");
-        return new ModelFolders.Folder(name.isEmpty() ? "routed-model-" + id : name, entries, null);
+        return new ModelFolders.Folder(ModelFolders.folderName(stored.name(), "routed-model-" + id), entries, null);
     }
 
     private void addMember(List<FolderEntry> entries, String prefix, UUID checkpoint) throws IOException {
@@ -69,10 +70,13 @@ class RoutedModelFolders {
 
     private String readme(StoredRoutedModel stored, RoutedModelDescription description) {
         JsonNode spec = json.readTree(stored.descriptionJson());
-        StringBuilder card = new StringBuilder("---\n")
-                .append(description.baseId() != null ? "base_model: " + description.baseId() + "\n" : "")
-                .append("tags:\n  - consort\n  - gpt2\n  - merge\n  - ").append(stored.kind()).append('\n')
-                .append("library_name: consort\n---\n\n");
+        Map<String, Object> front = new LinkedHashMap<>();
+        if (description.baseId() != null) {
+            front.put("base_model", description.baseId());
+        }
+        front.put("tags", List.of("consort", "gpt2", "merge", stored.kind()));
+        front.put("library_name", "consort");
+        StringBuilder card = new StringBuilder("---\n").append(ModelCard.yaml().dump(front)).append("---\n\n");
         card.append("# ").append(stored.name() != null ? stored.name() : "routed model " + stored.id()).append("\n\n");
         card.append("A feature-space merge made by Consort (`").append(stored.kind()).append("`, routed model `")
                 .append(stored.id()).append("`): GPT-2 with ").append(description.nLayer()).append(" layers of width ")
