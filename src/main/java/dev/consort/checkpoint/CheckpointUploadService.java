@@ -49,7 +49,7 @@ public class CheckpointUploadService {
      * like an upload of the two files. The unpacked files are removed however it ends.
      */
     public CheckpointView uploadFolder(InputStream archive, String name) throws IOException {
-        Path dir = Files.createTempDirectory(scratch.path(), "folder-");
+        Path dir = scratch.newDirectory("folder-");
         try {
             CheckpointFolder.Contents contents = CheckpointFolder.extract(archive, dir, maxWeightBytes + MAX_CONFIG_SLACK);
             try (InputStream config = Files.newInputStream(contents.config());
@@ -57,9 +57,7 @@ public class CheckpointUploadService {
                 return upload(config, weights, name);
             }
         } finally {
-            try (var paths = Files.walk(dir)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-            }
+            ScratchDirectory.deleteTree(dir);
         }
     }
 

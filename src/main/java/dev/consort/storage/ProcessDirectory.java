@@ -70,7 +70,12 @@ public final class ProcessDirectory {
                 if (Files.isDirectory(entry) && process.matches()) {
                     if (process.group(1).equals(HOST)) {
                         if (!isRunning(Long.parseLong(process.group(2)), Long.parseLong(process.group(3)))) {
-                            removed += deleteTree(entry);
+                            int deleted = deleteTree(entry);
+                            if (deleted > 0) {
+                                log.info("Removed {} temporary file(s) and directories left by the dead process {}",
+                                        deleted, entry);
+                            }
+                            removed += deleted;
                         }
                     } else {
                         removed += deleteFilesOlderThan(entry, cutoff);
@@ -94,7 +99,8 @@ public final class ProcessDirectory {
         return startMillis == 0 || startMillis(handle.get()).map(start -> start == startMillis).orElse(true);
     }
 
-    private static int deleteTree(Path dir) throws IOException {
+    /** Removes {@code dir} and everything in it; how many entries went (another process may race it). */
+    static int deleteTree(Path dir) throws IOException {
         int removed = 0;
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
@@ -108,9 +114,6 @@ public final class ProcessDirectory {
             }
         } catch (NoSuchFileException | UncheckedIOException raced) {
             return removed;
-        }
-        if (removed > 0) {
-            log.info("Removed {} temporary file(s) and directories left by the dead process {}", removed, dir);
         }
         return removed;
     }

@@ -1,6 +1,7 @@
 package dev.consort.storage;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.springframework.stereotype.Component;
@@ -25,6 +26,16 @@ public class ScratchDirectory {
 
     public Path path() {
         return path;
+    }
+
+    /** A fresh directory in this process's scratch space, for the caller to remove with {@link #deleteTree}. */
+    public Path newDirectory(String prefix) throws IOException {
+        return Files.createTempDirectory(path, prefix);
+    }
+
+    /** Removes a directory and everything in it. */
+    public static void deleteTree(Path dir) throws IOException {
+        ProcessDirectory.deleteTree(dir);
     }
 
     /** Removes dead processes' scratch directories and older loose files; how many entries went. */
