@@ -4,11 +4,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.consort.support.FullForwardGreedy;
 
 /**
  * Greedy generation tokens/s with the KV cache ({@link Generator}) against without it (a forward pass over the whole
@@ -68,16 +65,7 @@ public final class GenerationBenchmark {
 
     /** What generation costs without a cache: the whole sequence through the model for every new token. */
     private static int[] withoutCache(Gpt2Model model, int[] prompt) {
-        int[] sequence = prompt;
-        for (int i = 0; i < NEW_TOKENS; i++) {
-            try (NDManager scope = model.manager().newSubManager()) {
-                NDArray hidden = model.forward(scope.create(sequence, new Shape(1, sequence.length)));
-                int next = TokenSampler.argmax(model.logits(hidden.get(new NDIndex(":, -1, :"))).toFloatArray());
-                sequence = Arrays.copyOf(sequence, sequence.length + 1);
-                sequence[sequence.length - 1] = next;
-            }
-        }
-        return Arrays.copyOfRange(sequence, prompt.length, sequence.length);
+        return FullForwardGreedy.continuation(model, prompt, NEW_TOKENS);
     }
 
     private static double median(double[] values) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -15,15 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import dev.consort.dataset.Gpt2Tokenizer;
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2Model;
-import dev.consort.engine.TokenSampler;
 import dev.consort.support.ApiTest;
+import dev.consort.support.FullForwardGreedy;
 import dev.consort.support.Multipart;
 import dev.consort.support.TinyGpt2;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -90,18 +85,9 @@ class CompletionApiTest extends ApiTest {
         Path weights = dir.resolve("model.safetensors");
         Files.write(weights, MODEL.weights());
         Gpt2Config config = Gpt2Config.parse(MODEL.config());
-        int[] sequence = prompt;
         try (Gpt2Model model = Gpt2Model.load(weights, config, Device.cpu())) {
-            for (int i = 0; i < length; i++) {
-                try (NDManager scope = model.manager().newSubManager()) {
-                    NDArray hidden = model.forward(scope.create(sequence, new Shape(1, sequence.length)));
-                    int next = TokenSampler.argmax(model.logits(hidden.get(new NDIndex(":, -1, :"))).toFloatArray());
-                    sequence = Arrays.copyOf(sequence, sequence.length + 1);
-                    sequence[sequence.length - 1] = next;
-                }
-            }
+            return FullForwardGreedy.continuation(model, prompt, length);
         }
-        return Arrays.copyOfRange(sequence, prompt.length, sequence.length);
     }
 
     private static int[] ids(JsonNode array) {

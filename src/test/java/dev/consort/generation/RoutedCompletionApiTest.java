@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -17,17 +16,13 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import dev.consort.dataset.Gpt2Tokenizer;
 import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.Gpt2Model;
-import dev.consort.engine.TokenSampler;
 import dev.consort.merge.features.RoutedModel;
 import dev.consort.merge.features.RoutedModelDescription;
 import dev.consort.support.ApiTest;
+import dev.consort.support.FullForwardGreedy;
 import dev.consort.support.Multipart;
 import dev.consort.support.TinyGpt2;
 import tools.jackson.databind.JsonNode;
@@ -102,16 +97,7 @@ class RoutedCompletionApiTest extends ApiTest {
             }
             try (RoutedModel model = RoutedModel.load(RoutedModelDescription.read(description), routers, baseModel,
                     expertModels)) {
-                int[] sequence = prompt;
-                for (int i = 0; i < length; i++) {
-                    try (NDManager scope = model.shared().manager().newSubManager()) {
-                        NDArray hidden = model.forward(scope.create(sequence, new Shape(1, sequence.length)));
-                        float[] logits = model.shared().logits(hidden.get(new NDIndex(":, -1, :"))).toFloatArray();
-                        sequence = Arrays.copyOf(sequence, sequence.length + 1);
-                        sequence[sequence.length - 1] = TokenSampler.argmax(logits);
-                    }
-                }
-                return Arrays.copyOfRange(sequence, prompt.length, sequence.length);
+                return FullForwardGreedy.continuation(model.shared(), model::forward, prompt, length);
             }
         } finally {
             loaded.forEach(Gpt2Model::close);
