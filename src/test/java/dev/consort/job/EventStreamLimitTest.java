@@ -15,7 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.consort.support.LowLimitsApiTest;
 
@@ -27,6 +29,22 @@ import dev.consort.support.LowLimitsApiTest;
 class EventStreamLimitTest extends LowLimitsApiTest {
 
     private final List<HttpResponse<InputStream>> opened = new ArrayList<>();
+
+    @Autowired
+    private JobEventStreams streams;
+
+    /**
+     * Streams an earlier test closed free their slots only at their next heartbeat; each test starts with all
+     * three free, so its counts are its own.
+     */
+    @BeforeEach
+    void allSlotsFree() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (streams.openStreams() > 0) {
+            assertThat(System.nanoTime()).as("waiting for earlier tests' event streams to close").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
 
     @AfterEach
     void closeStreams() throws IOException {
