@@ -13,17 +13,24 @@ import dev.consort.job.spec.JobDefaults;
  * Which windows a results table scores: each dataset's {@code split} (null: validation, or train for a dataset
  * without a validation split), the first {@code maxWindows} deterministic windows of {@code context} tokens
  * (null: {@value JobDefaults#CONTEXT}, or what the model and the data allow), {@code batchSize} windows per
- * forward pass. Part of the plans of evaluate and merge jobs.
+ * forward pass; with {@code exactMatch}, each row also gets its task accuracy on the dataset's records. Part of the
+ * plans of evaluate and merge jobs.
  */
 public record EvaluationPlan(
         @JsonProperty("dataset_ids") List<UUID> datasetIds,
         Split split,
         Integer context,
         @JsonProperty("max_windows") int maxWindows,
-        @JsonProperty("batch_size") int batchSize) {
+        @JsonProperty("batch_size") int batchSize,
+        @JsonProperty("exact_match") ExactMatch.Settings exactMatch) {
 
     public EvaluationPlan {
         datasetIds = List.copyOf(datasetIds);
+    }
+
+    /** Losses only. */
+    public EvaluationPlan(List<UUID> datasetIds, Split split, Integer context, int maxWindows, int batchSize) {
+        this(datasetIds, split, context, maxWindows, batchSize, null);
     }
 
     /** The window length for {@code tokens} on a model of {@code nPositions}: as asked, else the default that fits. */

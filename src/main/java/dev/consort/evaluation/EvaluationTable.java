@@ -2,15 +2,18 @@ package dev.consort.evaluation;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 import org.springframework.stereotype.Component;
 
 import ai.djl.Device;
 import dev.consort.checkpoint.CheckpointModels;
 import dev.consort.dataset.DatasetTokens;
+import dev.consort.dataset.Gpt2Tokenizer;
 import dev.consort.dataset.Split;
 import dev.consort.engine.Evaluator;
 import dev.consort.engine.Gpt2Model;
@@ -28,15 +31,28 @@ public class EvaluationTable {
 
     /** A model a table can score: a checkpoint's, or a routed model's forward pass. */
     public interface ScoredModel {
-        int nPositions();
+        /** The model whose embeddings, attention and layer norms run. */
+        Gpt2Model shared();
+
+        /** A fresh MLP override for each forward pass (a routed model's mixture); null for the model's own MLPs. */
+        Supplier<Gpt2Model.MlpOverride> passes();
 
         Evaluator.Result evaluate(TokenSequence tokens, int context, int maxWindows, int batchSize);
+
+        default int nPositions() {
+            return shared().config().nPositions();
+        }
 
         static ScoredModel of(Gpt2Model model) {
             return new ScoredModel() {
                 @Override
-                public int nPositions() {
-                    return model.config().nPositions();
+                public Gpt2Model shared() {
+                    return model;
+                }
+
+                @Override
+                public Supplier<Gpt2Model.MlpOverride> passes() {
+                    return null;
                 }
 
                 @Override
@@ -49,10 +65,12 @@ public class EvaluationTable {
 
     private final CheckpointModels models;
     private final DatasetTokens datasets;
+    private final Gpt2Tokenizer tokenizer;
 
-    EvaluationTable(CheckpointModels models, DatasetTokens datasets) {
+    EvaluationTable(CheckpointModels models, DatasetTokens datasets, Gpt2Tokenizer tokenizer) {
         this.models = models;
         this.datasets = datasets;
+        this.tokenizer = tokenizer;
     }
 
     /** A stored checkpoint's rows: loaded onto {@code device}, scored, closed. */
@@ -63,7 +81,11 @@ public class EvaluationTable {
         }
     }
 
-    /** A model's rows, one per dataset of the plan, in order; cancellation is checked before each. */
+    /**
+     * A model's rows, one per dataset of the plan, in order; cancellation is checked before each. With the plan's
+     * exact_match, each row's {@code exact_match} follows its loss: the model greedy-generates after each record's
+     * prompt.
+     */
     public List<ResultRow> rows(JobContext job, EvaluationPlan plan, ScoredModel model,
             Map<String, Object> identity, Map<String, Object> trailing) throws IOException {
         List<ResultRow> rows = new ArrayList<>();
@@ -77,8 +99,17 @@ public class EvaluationTable {
                         + dataset + " has " + (tokens == null ? 0 : tokens.length()) + " tokens, fewer than context + 1 = "
                         + (context + 1));
             }
-            rows.add(new ResultRow(identity, dataset, split, context,
-                    model.evaluate(tokens, context, plan.maxWindows(), plan.batchSize()), trailing));
+            Evaluator.Result loss = model.evaluate(tokens, context, plan.maxWindows(), plan.batchSize());
+            Map<String, Object> scored = trailing;
+            if (plan.exactMatch() != null) {
+                job.event("exact_match", "generating answers on dataset " + dataset,
+                        Map.of("label", String.valueOf(identity.getOrDefault("label", identity.get("checkpoint_id"))),
+                                "dataset_id", dataset));
+                scored = new LinkedHashMap<>(trailing);
+                scored.put(ResultRow.EXACT_MATCH, ExactMatch.score(model, tokens, plan.exactMatch(), tokenizer,
+                        job::checkCancelled));
+            }
+            rows.add(new ResultRow(identity, dataset, split, context, loss, scored));
         }
         return rows;
     }

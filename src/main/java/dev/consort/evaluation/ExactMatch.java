@@ -15,6 +15,7 @@ import dev.consort.engine.Generator;
 import dev.consort.engine.Gpt2Model;
 import dev.consort.engine.TokenSampler;
 import dev.consort.engine.TokenSequence;
+import dev.consort.web.ApiProblem.FieldError;
 
 /**
  * Task accuracy: for each record of a dataset, the model greedy-generates after the record's prompt part, and its
@@ -24,7 +25,7 @@ import dev.consort.engine.TokenSequence;
  * generated text (after its first marker), and both are normalised (trimmed, lower case, without commas, dollar signs
  * or a final period). The accuracy comes with a 95% Wilson interval.
  */
-final class ExactMatch {
+public final class ExactMatch {
 
     /** 95% two-sided normal quantile. */
     private static final double Z = 1.959963984540054;
@@ -35,11 +36,20 @@ final class ExactMatch {
      * @param maxRecords   records scored, the first ones of the split that have a prompt and an answer
      * @param maxTokens    tokens generated per record at most
      */
-    record Settings(@JsonProperty("prompt_end") String promptEnd, @JsonProperty("answer_marker") String answerMarker,
+    public record Settings(@JsonProperty("prompt_end") String promptEnd, @JsonProperty("answer_marker") String answerMarker,
             @JsonProperty("max_records") int maxRecords, @JsonProperty("max_tokens") int maxTokens) {}
 
     /** {@code correct} of {@code n} scored; {@code skipped}: records without a prompt or answer, or too long. */
     record Score(int correct, int n, int skipped) {
+        /**
+         * The same records answered by each run of a model made several times (router seeds), pooled: every run's
+         * answers count as trials, so the interval is that of the pooled answers, not of a single run.
+         */
+        static Score pooled(List<Score> runs) {
+            return new Score(runs.stream().mapToInt(Score::correct).sum(), runs.stream().mapToInt(Score::n).sum(),
+                    runs.stream().mapToInt(Score::skipped).sum());
+        }
+
         Map<String, Object> toMap() {
             Map<String, Object> map = new LinkedHashMap<>();
             map.put("correct", correct);
@@ -55,9 +65,36 @@ final class ExactMatch {
 
     private ExactMatch() {}
 
-    /** Scores {@code model} on the records of {@code tokens} (separated by end-of-text tokens). */
-    static Score score(Gpt2Model model, TokenSequence tokens, Settings settings, Gpt2Tokenizer tokenizer,
-            Runnable checkCancelled) {
+    /**
+     * The settings a request asks for ({@code metrics} and {@code exact_match}, named with {@code prefix}), with their
+     * defaults; null when exact_match is not asked for. Problems are added to {@code errors}.
+     */
+    public static Settings plan(List<String> metrics, ExactMatchSpec asked, String prefix, List<FieldError> errors) {
+        // An empty list, as generated clients send for an unset array, is the default too.
+        List<String> measured = metrics == null || metrics.isEmpty() ? List.of("loss") : metrics;
+        if (!measured.contains("loss")) {
+            errors.add(new FieldError(prefix + "metrics", "must include loss: every row of the table is a loss"));
+        }
+        boolean exactMatch = measured.contains("exact_match");
+        if (asked != null && !exactMatch) {
+            errors.add(new FieldError(prefix + "exact_match", "is set, but metrics does not ask for exact_match"));
+        }
+        if (!exactMatch) {
+            return null;
+        }
+        ExactMatchSpec given = asked != null ? asked : new ExactMatchSpec(null, null, null, null);
+        return new Settings(given.promptEnd() != null ? given.promptEnd() : "\n",
+                given.answerMarker() != null ? given.answerMarker() : "####",
+                given.maxRecords() != null ? given.maxRecords() : 50, given.maxTokens() != null ? given.maxTokens() : 128);
+    }
+
+    /**
+     * Scores {@code scored} on the records of {@code tokens} (separated by end-of-text tokens), generating through its
+     * forward pass: a routed model's answers come from its mixture of experts.
+     */
+    static Score score(EvaluationTable.ScoredModel scored, TokenSequence tokens, Settings settings,
+            Gpt2Tokenizer tokenizer, Runnable checkCancelled) {
+        Gpt2Model model = scored.shared();
         int vocabulary = Math.min(model.config().vocabSize(), Gpt2Tokenizer.VOCAB_SIZE);
         int eos = vocabulary > Gpt2Tokenizer.END_OF_TEXT ? Gpt2Tokenizer.END_OF_TEXT : -1;
         int[] counts = new int[3];                                                   // correct, n, skipped
@@ -73,7 +110,7 @@ final class ExactMatch {
             }
             checkCancelled.run();
             List<Integer> made = new ArrayList<>();
-            Generator.Generated generated = Generator.generate(model, null, prompt, room, new TokenSampler(0, 0, 1, 0),
+            Generator.Generated generated = Generator.generate(model, scored.passes(), prompt, room, new TokenSampler(0, 0, 1, 0),
                     vocabulary, eos, token -> {
                         made.add(token);
                         return !answerComplete(decode(made, tokenizer), settings.answerMarker());

@@ -20,6 +20,9 @@ import dev.consort.engine.Evaluator;
 public record ResultRow(Map<String, Object> identity, UUID datasetId, Split split, int context,
         Evaluator.Result result, Map<String, Object> trailing) {
 
+    /** The trailing field of a row's task accuracy ({@link ExactMatch}), when the plan asks for it. */
+    static final String EXACT_MATCH = "exact_match";
+
     public ResultRow {
         identity = Collections.unmodifiableMap(new LinkedHashMap<>(identity));
         trailing = Collections.unmodifiableMap(new LinkedHashMap<>(trailing));
@@ -29,7 +32,8 @@ public record ResultRow(Map<String, Object> identity, UUID datasetId, Split spli
      * The same model made several times (router fittings or baselines with seeds seed, seed + 1, ...), as one row
      * per dataset: each window's loss averaged over the runs, so that paired comparisons see the mean model, and
      * {@code seeds: {n, mean, sd, losses}} for the spread between runs. {@code runs} are one row per run, all of
-     * one dataset and the same windows; the first run's identity and trailing fields are kept.
+     * one dataset and the same windows; the first run's identity and trailing fields are kept, except exact_match:
+     * the runs' answers pooled, and each run's accuracy in {@code seeds.exact_match}.
      */
     public static ResultRow acrossSeeds(List<ResultRow> runs) {
         ResultRow first = runs.get(0);
@@ -52,6 +56,12 @@ public record ResultRow(Map<String, Object> identity, UUID datasetId, Split spli
         seeds.put("sd", Math.sqrt(StatUtils.variance(losses, mean)));
         seeds.put("losses", java.util.Arrays.stream(losses).boxed().toList());
         Map<String, Object> trailing = new LinkedHashMap<>(first.trailing());
+        if (first.trailing().get(EXACT_MATCH) instanceof ExactMatch.Score) {
+            List<ExactMatch.Score> scores = runs.stream().map(r -> (ExactMatch.Score) r.trailing().get(EXACT_MATCH))
+                    .toList();
+            trailing.put(EXACT_MATCH, ExactMatch.Score.pooled(scores));
+            seeds.put(EXACT_MATCH, scores.stream().map(s -> s.n() == 0 ? null : (double) s.correct() / s.n()).toList());
+        }
         trailing.put("seeds", seeds);
         return new ResultRow(first.identity(), first.datasetId(), first.split(), first.context(),
                 new Evaluator.Result(mean, first.result().tokens(), first.result().windows(), windows), trailing);
@@ -81,7 +91,7 @@ public record ResultRow(Map<String, Object> identity, UUID datasetId, Split spli
         row.put("loss", result.loss());
         double standardError = result.standardError();
         row.put("loss_se", Double.isNaN(standardError) ? null : standardError);
-        row.putAll(trailing);
+        trailing.forEach((name, value) -> row.put(name, value instanceof ExactMatch.Score score ? score.toMap() : value));
         return row;
     }
 }

@@ -1,13 +1,16 @@
 package dev.consort.generation;
 
-import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -16,6 +19,9 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
+import dev.consort.web.ApiProblem;
+import dev.consort.web.LimitsProperties;
+import dev.consort.web.ProblemType;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -39,15 +45,27 @@ class CompletionController {
             + "CompletionChoice) when each choice ends, then `done` (the CompletionUsage).";
     private static final String UNPROCESSABLE = "A field is invalid, or a prompt and max_tokens do not fit the model's "
             + "n_positions (errors[] names each)";
-    private static final String AT_CAPACITY = "consort.generation.concurrent-requests requests are generating "
-            + "(`capacity-exceeded`); retry after Retry-After seconds";
+    private static final String AT_CAPACITY = "consort.generation.concurrent-requests requests are generating, or "
+            + CompletionController.STREAM_WRITERS + " streams are being written (`capacity-exceeded`); retry after "
+            + "Retry-After seconds";
+
+    /**
+     * Writers of streamed completions at once. A writer whose client stopped reading stays blocked until the
+     * connection's timeout ends its write, after its request has given back its permit; past this many the next
+     * stream is refused rather than starting yet another thread.
+     */
+    static final int STREAM_WRITERS = 64;
 
     private final CompletionService completions;
+    private final Duration writeTimeout;
     // Streams generate off the request thread; the service's permits bound how many run at once.
-    private final ExecutorService streams = Executors.newCachedThreadPool(daemonThreads());
+    private final ExecutorService generators = Executors.newCachedThreadPool(daemonThreads("completion-stream-"));
+    private final ThreadPoolExecutor writers = new ThreadPoolExecutor(0, STREAM_WRITERS, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), daemonThreads("completion-writer-"));
 
-    CompletionController(CompletionService completions) {
+    CompletionController(CompletionService completions, LimitsProperties limits) {
         this.completions = completions;
+        this.writeTimeout = limits.eventStreamWriteTimeout();
     }
 
     @Operation(operationId = "completeCheckpoint", summary = "Generate text with a checkpoint",
@@ -100,69 +118,23 @@ class CompletionController {
             }
         }
         SseEmitter emitter = new SseEmitter(STREAM_TIMEOUT_MILLIS);
+        CompletionEventStream stream = new CompletionEventStream(emitter, writeTimeout);
         try {
-            streams.execute(() -> stream(admitted, emitter));
+            stream.startWriter(writers);
+        } catch (RejectedExecutionException busy) {
+            admitted.close();
+            throw ApiProblem.retryLater(HttpStatus.SERVICE_UNAVAILABLE, ProblemType.CAPACITY_EXCEEDED, STREAM_WRITERS
+                    + " completion streams are being written, the most this server writes at once; retry in "
+                    + LimitsProperties.RETRY_AFTER_SECONDS + " s or ask without stream", LimitsProperties.RETRY_AFTER_SECONDS);
+        }
+        try {
+            generators.execute(() -> stream.generate(completions, admitted));
         } catch (RuntimeException e) {
             admitted.close();
+            stream.end(e);
             throw e;
         }
         return ResponseEntity.ok().contentType(MediaType.TEXT_EVENT_STREAM).body(emitter);
-    }
-
-    private void stream(CompletionService.Admitted admitted, SseEmitter emitter) {
-        try (admitted) {
-            EventListener listener = new EventListener(emitter);
-            CompletionResponse response = completions.generate(admitted, listener);
-            if (listener.listening()) {
-                emitter.send(SseEmitter.event().name("done").data(response.usage(), MediaType.APPLICATION_JSON));
-                emitter.complete();
-            }
-        } catch (IOException gone) {
-            emitter.completeWithError(gone);
-        } catch (RuntimeException | Error e) {
-            emitter.completeWithError(e);
-            throw e;
-        }
-    }
-
-    /** Sends each piece of text and each finished choice as an event; a failed send means the client left. */
-    private static final class EventListener implements CompletionService.ChoiceListener {
-        private final SseEmitter emitter;
-        private volatile boolean listening = true;
-
-        EventListener(SseEmitter emitter) {
-            this.emitter = emitter;
-        }
-
-        @Override
-        public void text(int index, String text, Integer tokenId) {
-            Map<String, Object> event = new LinkedHashMap<>();
-            event.put("index", index);
-            event.put("text", text);
-            event.put("token_id", tokenId);
-            send("token", event);
-        }
-
-        @Override
-        public void choice(CompletionResponse.Choice choice) {
-            send("choice", choice);
-        }
-
-        @Override
-        public boolean listening() {
-            return listening;
-        }
-
-        private void send(String name, Object data) {
-            if (!listening) {
-                return;
-            }
-            try {
-                emitter.send(SseEmitter.event().name(name).data(data, MediaType.APPLICATION_JSON));
-            } catch (IOException | IllegalStateException gone) {
-                listening = false;
-            }
-        }
     }
 
     /** The listener of a request that is not streamed. */
@@ -176,10 +148,10 @@ class CompletionController {
         public void choice(CompletionResponse.Choice choice) {}
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads() {
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
         AtomicInteger count = new AtomicInteger();
         return runnable -> {
-            Thread thread = new Thread(runnable, "completion-stream-" + count.incrementAndGet());
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         };
@@ -187,6 +159,7 @@ class CompletionController {
 
     @PreDestroy
     void stopStreams() {
-        streams.shutdownNow();
+        generators.shutdownNow();
+        writers.shutdownNow();
     }
 }

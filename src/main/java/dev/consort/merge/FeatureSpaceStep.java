@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 import org.springframework.stereotype.Component;
 
@@ -160,8 +161,13 @@ class FeatureSpaceStep {
     private static EvaluationTable.ScoredModel scored(RoutedModel routed) {
         return new EvaluationTable.ScoredModel() {
             @Override
-            public int nPositions() {
-                return routed.shared().config().nPositions();
+            public Gpt2Model shared() {
+                return routed.shared();
+            }
+
+            @Override
+            public Supplier<Gpt2Model.MlpOverride> passes() {
+                return routed::newPass;
             }
 
             @Override

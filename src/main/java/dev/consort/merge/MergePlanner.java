@@ -19,6 +19,7 @@ import dev.consort.engine.Gpt2Config;
 import dev.consort.engine.MemoryEstimate;
 import dev.consort.engine.TrainingPlan;
 import dev.consort.evaluation.EvaluationPlan;
+import dev.consort.evaluation.ExactMatch;
 import dev.consort.job.InvalidSpecException;
 import dev.consort.job.spec.JobBudgets;
 import dev.consort.job.spec.JobDefaults;
@@ -108,7 +109,7 @@ public class MergePlanner {
             errors.add(new FieldError("router_training.epochs", "give steps or epochs, not both"));
         }
         MergePlan plan = new MergePlan(spec.baseCheckpointId(), spec.expertIds(), spec.adaptationDatasetId(), methods,
-                evaluation(spec), routerTraining(router, routerSteps(router, spec.adaptationDatasetId(),
+                evaluation(spec, errors), routerTraining(router, routerSteps(router, spec.adaptationDatasetId(),
                         shared.nPositions()), shared.nPositions(), seed),
                 router.patience() == null ? 0 : router.patience(), router.seeds() == null ? 1 : router.seeds(),
                 finetuneBaseline(spec.baseline(), shared.nPositions()), datamixBaseline(spec.baseline(),
@@ -388,14 +389,15 @@ public class MergePlanner {
         return field.equals("merge_method") ? "method" : field;
     }
 
-    private static EvaluationPlan evaluation(MergeSpec spec) {
+    private static EvaluationPlan evaluation(MergeSpec spec, List<FieldError> errors) {
         MergeSpec.Evaluation e = spec.evaluation();
         List<UUID> datasets = spec.evalDatasetIds() != null && !spec.evalDatasetIds().isEmpty() ? spec.evalDatasetIds()
                 : spec.adaptationDatasetId() == null ? List.of() : List.of(spec.adaptationDatasetId());
         Split split = e == null || e.split() == null ? null : Split.named(e.split()).orElseThrow();
         return new EvaluationPlan(datasets, split, e == null ? null : e.context(),
                 e != null && e.maxWindows() != null ? e.maxWindows() : JobDefaults.MERGE_EVAL_WINDOWS,
-                e != null && e.batchSize() != null ? e.batchSize() : JobDefaults.BATCH_SIZE);
+                e != null && e.batchSize() != null ? e.batchSize() : JobDefaults.BATCH_SIZE,
+                ExactMatch.plan(e == null ? null : e.metrics(), e == null ? null : e.exactMatch(), "evaluation.", errors));
     }
 
     /** Router fitting's settings over {@link RouterFitting#plan}'s defaults, seeded by the job. */

@@ -6,6 +6,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import dev.consort.evaluation.ExactMatchSpec;
 import dev.consort.job.spec.InputRef;
 import dev.consort.job.spec.JobSpec;
 import dev.consort.training.TrainingSettings;
@@ -75,12 +76,19 @@ public record MergeSpec(
         }
     }
 
-    /** How outputs are evaluated: deterministic windows of {@code context} tokens. */
+    /**
+     * How outputs are evaluated: deterministic windows of {@code context} tokens, and with {@code metrics: ["loss",
+     * "exact_match"]} task accuracy on the eval datasets' records, for every row (base, experts, merges, routed
+     * models, baselines).
+     */
     public record Evaluation(
             @Pattern(regexp = "train|validation", message = "must be 'train' or 'validation'") String split,
             @Min(2) @Max(65536) Integer context,
             @JsonProperty("max_windows") @Min(1) @Max(1_000_000) Integer maxWindows,
-            @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize) {}
+            @JsonProperty("batch_size") @Min(1) @Max(4096) Integer batchSize,
+            @Schema(description = "What to measure: [\"loss\"] (default, also when empty) or [\"loss\", \"exact_match\"]")
+            @Size(max = 2) List<@Pattern(regexp = "loss|exact_match", message = "must be loss or exact_match") String> metrics,
+            @JsonProperty("exact_match") @Valid ExactMatchSpec exactMatch) {}
 
     /**
      * Router fitting (defaults: 200 steps, AdamW lr 5e-3, weight decay 0.1, cosine to 0.1×, clip 1.0, best

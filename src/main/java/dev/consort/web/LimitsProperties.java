@@ -23,7 +23,8 @@ import org.springframework.util.unit.DataSize;
  * @param eventStreamHeartbeat     how often a quiet event stream sends a comment; a client that went away
  *                                 frees its stream's slot at the next one
  * @param eventStreamWriteTimeout  how long one write to an event stream may block (a client that stopped
- *                                 reading); past it the stream is closed and its slot freed
+ *                                 reading); past it the stream is closed and its slot freed, and a completion
+ *                                 stream stops generating
  * @param requestBodyMinRate       least average rate, per second, at which any request body (uploads above all)
  *                                 must arrive once {@code requestBodyRateGrace} has passed; slower ones get 408
  *                                 {@code request-timeout} and free their thread and permit. 0 turns it off

@@ -2,16 +2,23 @@ package dev.consort.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import ai.djl.Device;
 import dev.consort.dataset.Gpt2Tokenizer;
@@ -229,5 +236,61 @@ class CompletionApiTest extends ApiTest {
         assertThat(complete("{\"prompt\": \"Hi\", \"max_tokens\": 2}").statusCode()).isEqualTo(200);
         // Both leases and the last request found the model loaded.
         assertThat(meters.counter("consort.generation.model.cache", "result", "hit").count()).isEqualTo(hits + 3);
+    }
+
+    /**
+     * Clients that stop reading their streams: their writes block, but their requests still generate to the end
+     * and give back their permits, so the next request is answered rather than refused. (Before, each stream wrote
+     * from its generating thread, and two stalled clients held both permits until their connections timed out.)
+     */
+    @Test
+    void streamsWhoseClientsStopReadingGiveBackTheirPermits() throws Exception {
+        CountDownLatch unblock = new CountDownLatch(1);
+        ExecutorService threads = Executors.newCachedThreadPool();
+        List<CompletionEventStream> stalled = new ArrayList<>();
+        try {
+            JsonNode body = JSON.readTree("{\"prompt\": \"Hi\", \"max_tokens\": 8, \"stream\": true}");
+            for (int i = 0; i < 2; i++) {
+                CompletionService.Admitted admitted = service.admit(GenerationSources.Kind.CHECKPOINT,
+                        UUID.fromString(checkpoint), body);
+                CompletionEventStream stream = new CompletionEventStream(new BlockedEmitter(unblock),
+                        Duration.ofMillis(200));
+                stream.startWriter(threads);
+                threads.execute(() -> stream.generate(service, admitted));
+                stalled.add(stream);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            HttpResponse<String> next = complete("{\"prompt\": \"Hi\", \"max_tokens\": 2}");
+            while (next.statusCode() == 503 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                next = complete("{\"prompt\": \"Hi\", \"max_tokens\": 2}");
+            }
+            assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+            // A write blocked past the write timeout (200 ms here) means the client stopped reading.
+            Thread.sleep(300);
+            assertThat(stalled).noneMatch(CompletionEventStream::listening);
+        } finally {
+            unblock.countDown();
+            threads.shutdown();
+        }
+    }
+
+    /** An emitter whose every send blocks, as a write to a client that does not read does once its buffers fill. */
+    private static final class BlockedEmitter extends SseEmitter {
+        private final CountDownLatch unblock;
+
+        BlockedEmitter(CountDownLatch unblock) {
+            this.unblock = unblock;
+        }
+
+        @Override
+        public void send(SseEventBuilder builder) throws IOException {
+            try {
+                unblock.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("the client went away");
+        }
     }
 }
