@@ -1,9 +1,10 @@
-# syntax=docker/dockerfile:1
-#
 # Consort image: one jar that plays api, worker or both (CONSORT_ROLE).
 #
 #   docker build -t consort .                          # CPU (default): PyTorch natives from Maven Central
 #   docker build -t consort:cu128 --build-arg FLAVOR=cu128 .   # NVIDIA GPUs: libtorch 2.7.1+cu128
+#
+# Needs BuildKit (the default builder of current Docker; DOCKER_BUILDKIT=1 on Docker 20.10), which builds only the
+# stages the chosen FLAVOR uses.
 #
 # FLAVOR=cpu   runs on eclipse-temurin:17-jre; the PyTorch CPU natives are in the jar (pytorch-native-cpu,
 #              linux-x86_64) and are unpacked into DJL_CACHE_DIR while the image is built, so a container
@@ -14,12 +15,22 @@
 #              and is unpacked into DJL_CACHE_DIR at first use. Run it with --gpus (or the NVIDIA device plugin).
 #              The alternative that stays on Maven Central is DJL 0.32.0 with pytorch-native-cu124 2.5.1 and
 #              pytorch-jni 2.5.1-0.32.0 (see README), at the price of an older PyTorch.
+#
+# The base images are build arguments. Their defaults are the public images; where no image registry is reachable,
+# docker/local-images.sh builds stand-ins with the same roles from Debian's packages, and CI builds with them:
+#
+#   docker build --network host --build-arg BUILD_IMAGE=consort-local/maven:17 \
+#       --build-arg JDK_IMAGE=consort-local/jdk:17 --build-arg JRE_IMAGE=consort-local/jre:17 -t consort .
 
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
+ARG JDK_IMAGE=eclipse-temurin:17-jdk
+ARG JRE_IMAGE=eclipse-temurin:17-jre
+ARG CUDA_IMAGE=nvidia/cuda:12.8.1-base-ubuntu24.04
 ARG FLAVOR=cpu
 ARG LIBTORCH_URL=https://download.pytorch.org/libtorch/cu128/libtorch-cxx11-abi-shared-with-deps-2.7.1%2Bcu128.zip
 
 # ---- build: the Spring Boot jar ------------------------------------------------------------------
-FROM maven:3.9-eclipse-temurin-17 AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY pom.xml .
 COPY src src
@@ -29,7 +40,7 @@ RUN --mount=type=cache,target=/root/.m2 \
  && cp target/consort-*.jar /consort.jar
 
 # ---- layers: the jar split into Docker layers, DJL natives unpacked ---------------------------------
-FROM eclipse-temurin:17-jdk AS layers
+FROM ${JDK_IMAGE} AS layers
 ARG FLAVOR
 WORKDIR /layers
 COPY --from=build /consort.jar consort.jar
@@ -46,7 +57,7 @@ RUN mkdir -p /opt/djl \
     fi
 
 # ---- libtorch: only the cu128 flavour downloads it ---------------------------------------------------
-FROM eclipse-temurin:17-jdk AS libtorch
+FROM ${JDK_IMAGE} AS libtorch
 ARG FLAVOR
 ARG LIBTORCH_URL
 RUN mkdir -p /opt/libtorch \
@@ -59,12 +70,12 @@ RUN mkdir -p /opt/libtorch \
     fi
 
 # ---- runtime bases ------------------------------------------------------------------------------------
-FROM eclipse-temurin:17-jre AS runtime-cpu
+FROM ${JRE_IMAGE} AS runtime-cpu
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/*
 
-FROM nvidia/cuda:12.8.1-base-ubuntu24.04 AS runtime-cu128
+FROM ${CUDA_IMAGE} AS runtime-cu128
 RUN apt-get update \
  && apt-get install -y --no-install-recommends openjdk-17-jre-headless curl ca-certificates \
  && rm -rf /var/lib/apt/lists/*

@@ -149,6 +149,11 @@ public final class ProcessDirectory {
         return HOST;
     }
 
+    /**
+     * The host name, with the id of this process's PID namespace where Linux shows it. Containers with host networking
+     * share the host's name, and each may run its service as pid 1: without the namespace, one container would take
+     * the other's live directory on a shared volume for that of a dead process of its own, and delete it.
+     */
     private static String lookUpHostName() {
         String host;
         try {
@@ -156,6 +161,17 @@ public final class ProcessDirectory {
         } catch (IOException e) {
             host = "localhost";
         }
-        return host.replaceAll("[^A-Za-z0-9.-]", "-");
+        return (host + pidNamespace()).replaceAll("[^A-Za-z0-9.-]", "-");
+    }
+
+    /** {@code -pidns<inode>} from {@code /proc/self/ns/pid} ("pid:[4026531836]"), or empty where there is none. */
+    private static String pidNamespace() {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+            String id = link.replaceAll("[^0-9]", "");
+            return id.isEmpty() ? "" : "-pidns" + id;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return "";
+        }
     }
 }

@@ -22,7 +22,18 @@ import org.yaml.snakeyaml.Yaml;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 import com.marcnuri.helm.TemplateCommand;
+
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1Deployment;
+import io.kubernetes.client.openapi.models.V1Ingress;
+import io.kubernetes.client.openapi.models.V1PersistentVolumeClaim;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
 
 /**
  * helm/consort rendered and linted offline by the helm library helm-java bundles, with assertions on
@@ -118,6 +129,54 @@ class HelmChartTest {
 
         LintResult lint = new Helm(chart).lint().strict().call();
         assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+    }
+
+    /** A kind's check: throws when a manifest is not valid for it. */
+    @FunctionalInterface
+    private interface Schema {
+        void validate(JsonElement manifest) throws IOException;
+    }
+
+    /** The Kubernetes API's schema for each kind the chart renders, as its generated models check it. */
+    private static final Map<String, Schema> SCHEMAS = Map.of(
+            "apps/v1/Deployment", V1Deployment::validateJsonElement,
+            "v1/Service", V1Service::validateJsonElement,
+            "v1/ConfigMap", V1ConfigMap::validateJsonElement,
+            "v1/Secret", V1Secret::validateJsonElement,
+            "v1/PersistentVolumeClaim", V1PersistentVolumeClaim::validateJsonElement,
+            "v1/ServiceAccount", V1ServiceAccount::validateJsonElement,
+            "networking.k8s.io/v1/Ingress", V1Ingress::validateJsonElement);
+
+    /**
+     * Every manifest of the chart, rendered with the image CI builds ({@code consort:latest}) and each CI values file,
+     * (the worker with its GPU, as by default), is valid against the Kubernetes API's schema (its OpenAPI document, as the official Java
+     * client's models are generated from it): no field the API does not know, every required field, every nested
+     * type. A kind without a schema here fails, so a new template cannot go unchecked.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"pvc-values.yaml", "s3-values.yaml"})
+    void everyRenderedManifestIsValidAgainstTheKubernetesSchemas(String ciValues) {
+        Manifests manifests = render(c -> c.withValuesFile(CHART.resolve("ci").resolve(ciValues))
+                .set("image.repository", "consort").set("image.tag", "latest"));
+        assertThat(manifests.documents()).isNotEmpty();
+        Gson gson = new Gson();
+        for (Map<String, Object> document : manifests.documents()) {
+            String kind = document.get("apiVersion") + "/" + document.get("kind");
+            assertThat(SCHEMAS).as("a schema for " + kind).containsKey(kind);
+            JsonElement json = JsonParser.parseString(gson.toJson(document));
+            try {
+                SCHEMAS.get(kind).validate(json);
+            } catch (IOException | RuntimeException e) {
+                throw new AssertionError(kind + " " + map(document, "metadata").get("name") + ": " + e.getMessage(), e);
+            }
+        }
+        Map<String, Object> api = manifests.find("Deployment", "consort-api");
+        assertThat(list(map(map(map(api, "spec"), "template"), "spec"), "containers").get(0))
+                .containsEntry("image", "consort:latest");
+        // The check is real: the same Deployment with a misspelt field is refused.
+        JsonElement misspelt = JsonParser.parseString(gson.toJson(api));
+        misspelt.getAsJsonObject().getAsJsonObject("spec").addProperty("replica", 2);
+        assertThatThrownBy(() -> SCHEMAS.get("apps/v1/Deployment").validate(misspelt)).hasMessageContaining("replica");
     }
 
     @Test

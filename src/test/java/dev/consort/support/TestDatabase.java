@@ -4,12 +4,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
+import org.testcontainers.utility.DockerImageName;
 
 /**
- * The real PostgreSQL every test talks to, one per test JVM: Testcontainers when a Docker engine is
- * present, otherwise the service's own embedded PostgreSQL under a temporary data directory.
+ * The real PostgreSQL every test talks to, one per test JVM, chosen explicitly and never by probing for a Docker
+ * engine: an engine may be present where no image registry is reachable, and a pull would hang the suite.
+ * <ul>
+ *   <li>{@code embedded} (the default): the service's own embedded PostgreSQL under a temporary data directory;</li>
+ *   <li>{@code testcontainers}: a Testcontainers PostgreSQL from the image {@code consort.test.postgres-image}
+ *       (default {@code postgres:17-alpine}; a locally built stand-in, such as {@code docker/local-images.sh}'s
+ *       {@code consort-local/postgres}, where no registry is reachable).</li>
+ * </ul>
+ * Set with {@code -Dconsort.test.database=...} or {@code CONSORT_TEST_DATABASE}.
  */
 public final class TestDatabase {
 
@@ -22,24 +29,29 @@ public final class TestDatabase {
 
     private TestDatabase() {}
 
-    public static synchronized boolean dockerAvailable() {
-        try {
-            return DockerClientFactory.instance().isDockerAvailable();
-        } catch (Throwable e) {
-            return false;
-        }
+    /** Whether this JVM's tests use a Testcontainers PostgreSQL ({@code consort.test.database=testcontainers}). */
+    public static boolean testcontainers() {
+        String chosen = System.getProperty("consort.test.database", System.getenv().getOrDefault("CONSORT_TEST_DATABASE",
+                "embedded"));
+        return switch (chosen) {
+            case "embedded" -> false;
+            case "testcontainers" -> true;
+            default -> throw new IllegalStateException("consort.test.database must be embedded or testcontainers, not "
+                    + chosen);
+        };
     }
 
-    /** A JDBC URL to a Testcontainers PostgreSQL, or null when the embedded one should be used. */
+    /** The Testcontainers PostgreSQL when it was chosen, or null when the embedded one is used. */
     public static synchronized PostgreSQLContainer container() {
-        if (container == null && dockerAvailable()) {
-            container = new PostgreSQLContainer("postgres:17-alpine");
+        if (container == null && testcontainers()) {
+            String image = System.getProperty("consort.test.postgres-image", "postgres:17-alpine");
+            container = new PostgreSQLContainer(DockerImageName.parse(image).asCompatibleSubstituteFor("postgres"));
             container.start();
         }
         return container;
     }
 
-    /** The data directory (blobs, and the embedded database when there is no Docker) of the test JVM. */
+    /** The data directory (blobs, and the embedded database unless Testcontainers was chosen) of the test JVM. */
     public static synchronized Path dataDir() {
         if (dataDir == null) {
             try {
@@ -68,10 +80,11 @@ public final class TestDatabase {
     }
 
     /**
-     * For a test class that needs a Spring context of its own (other properties): without Docker every
+     * For a test class that needs a Spring context of its own (other properties): with the embedded database every
      * context would start the embedded PostgreSQL on the shared data directory, which the first context
      * holds locked, so this context gets a PostgreSQL of its own, named {@code key} (stopped by the
-     * library's shutdown hook) and a data directory of its own. With Docker the shared container is used, as by every context.
+     * library's shutdown hook) and a data directory of its own. With Testcontainers the shared container is used,
+     * as by every context.
      */
     public static void useOwnDatabase(org.springframework.test.context.DynamicPropertyRegistry registry, String key) {
         // Its own blobs too: blob collection in one database must not delete files another one uses. Recorded
