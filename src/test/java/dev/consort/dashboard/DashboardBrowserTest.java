@@ -353,11 +353,16 @@ class DashboardBrowserTest extends ApiTest {
         chromium.screenshot("playground");
     }
 
+    /**
+     * Waits until the image shows a decoded picture. One script reads both the state and the width: the page may
+     * redraw the image (a live update) between two calls, and a second read would see the new one still loading.
+     */
     private void assertImageLoaded(String id) {
-        chromium.waitUpTo(PAGE_TIMEOUT).until(d -> (Boolean) chromium.script(
-                "const img = document.getElementById(arguments[0]);"
-                        + "return img !== null && !img.hidden && img.complete && img.naturalWidth > 0", id));
-        long width = ((Number) chromium.script("return document.getElementById(arguments[0]).naturalWidth", id)).longValue();
+        long width = chromium.waitUpTo(PAGE_TIMEOUT).until(d -> {
+            Number loaded = (Number) chromium.script("const img = document.getElementById(arguments[0]);"
+                    + "return img !== null && !img.hidden && img.complete ? img.naturalWidth : 0", id);
+            return loaded.longValue() > 0 ? loaded.longValue() : null;
+        });
         assertThat(width).isPositive();
     }
 
