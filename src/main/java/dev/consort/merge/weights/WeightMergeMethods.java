@@ -22,7 +22,10 @@ public final class WeightMergeMethods {
                 new DareTiesMerge(),
                 new BreadcrumbsMerge(),
                 new BreadcrumbsTiesMerge(),
-                new ModelStockMerge()}) {
+                new ModelStockMerge(),
+                new NearswapMerge(),
+                new KarcherMerge(),
+                new SceMerge()}) {
             BY_NAME.put(method.name(), method);
         }
     }

@@ -396,7 +396,7 @@ class MergeMethodsTest {
     @Test
     void everyMethodIsRegisteredByItsName() {
         assertThat(WeightMergeMethods.names()).containsExactly("linear", "lerp", "slerp", "task_arithmetic", "ties",
-                "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties", "model_stock");
+                "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties", "model_stock", "nearswap", "karcher", "sce");
         Map<String, Object> defaults = new LinkedHashMap<>();
         for (WeightMergeMethod method : WeightMergeMethods.all()) {
             method.parameters().forEach(p -> defaults.put(method.name() + "." + p.name(), p.defaultValue()));
@@ -407,6 +407,55 @@ class MergeMethodsTest {
                 .containsEntry("ties.normalize", true).containsEntry("ties.density", 1.0)
                 .containsEntry("dare_ties.normalize", false).containsEntry("dare_ties.rescale", true)
                 .containsEntry("dare_linear.rescale", true).containsEntry("breadcrumbs.gamma", 0.01)
+                .containsEntry("karcher.max_iter", 10.0).containsEntry("karcher.tol", 1e-5)
+                .containsEntry("sce.select_topk", 1.0).containsEntry("nearswap.t", null)
                 .containsEntry("breadcrumbs.normalize", false).containsEntry("model_stock.filter_wise", false);
+    }
+
+    @Test
+    void nearswapTakesTheOtherModelWhereTheyAreCloseAndFallsOffAsTOverTheDifference() throws Exception {
+        float[] base = {0, 1, 0, 3};
+        float[] other = {0.5f, 1, 0.001f, 2};
+        // Differences 0.5, 0, 0.001, 1 at t = 0.1: weights 0.2, 1 (the 1e-6 clamp), 1, 0.1.
+        float[] merged = merge("nearswap", Map.of("t", 0.1), List.of(), null, base, other);
+        assertThat(merged[0]).isCloseTo(0.1f, within(1e-6f));
+        assertThat(merged[1]).isEqualTo(1f);
+        assertThat(merged[2]).isEqualTo(0.001f);
+        assertThat(merged[3]).isCloseTo(0.1f * 2 + 0.9f * 3, within(1e-6f));
+        assertThat(bits(merge("nearswap", Map.of("t", 0), List.of(), null, base, other))).isEqualTo(bits(base));
+    }
+
+    @Test
+    void karcherFindsTheGeodesicMeanOfTheDirectionsScaledByTheMeanNorm() throws Exception {
+        // Directions at 0°, 0° and 90°: their geodesic mean on the circle is at 30°, where the normalised
+        // arithmetic mean would give atan(1/2) = 26.57°. Norms 1, 1 and 1: the result has norm 1.
+        float[] merged = merge("karcher", Map.of(), List.of(), null, new float[] {1, 0}, new float[] {1, 0},
+                new float[] {0, 1});
+        assertThat(merged[0]).isCloseTo((float) Math.cos(Math.PI / 6), within(1e-5f));
+        assertThat(merged[1]).isCloseTo((float) Math.sin(Math.PI / 6), within(1e-5f));
+        // Norms 2 and 4 at 0° and 90°: 45°, scaled by the mean norm 3.
+        merged = merge("karcher", Map.of(), List.of(), null, new float[] {2, 0}, new float[] {0, 4});
+        assertThat(merged[0]).isCloseTo((float) (3 / Math.sqrt(2)), within(1e-5f));
+        assertThat(merged[1]).isCloseTo((float) (3 / Math.sqrt(2)), within(1e-5f));
+        // A zero tensor takes no part in the direction but halves the mean norm.
+        merged = merge("karcher", Map.of(), List.of(), null, new float[] {0, 4}, new float[] {0, 0});
+        assertThat(merged).containsExactly(0f, 2f);
+        float[] a = {0.5f, -1.25f, 3f};
+        assertThat(merge("karcher", Map.of(), List.of(), null, a, a.clone())).containsExactly(a);
+    }
+
+    @Test
+    void sceWeighsByMeanSquaredDeltaAndEraseTheDisagreeingSigns() throws Exception {
+        float[] base = {1, 1, 1, 1};
+        float[] a = {2, 0, 3, 1};                                   // deltas  1, -1,  2, 0
+        float[] b = {4, 2, -1, 1};                                  // deltas  3,  1, -2, 0
+        // Weights: mean squared deltas 1.5 and 3.5, so 0.3 and 0.7. Signs by the plain sum (0 counts as +):
+        // entry 0 both (0.3·1 + 0.7·3) / 1 = 2.4; entry 1 only b, 1; entry 2 only a, 2; entry 3 none, 0.
+        float[] merged = merge("sce", Map.of(), List.of(), base, a, b);
+        assertThat(merged[0]).isCloseTo(3.4f, within(1e-6f));
+        assertThat(merged).containsSubsequence(2f, 3f, 1f);
+        // select_topk 0.5: variances across the models 1, 1, 4, 0; three are non-zero, so ⌊1.5⌋ = 1 entry stays
+        // (entry 2), where a's +2 wins the election at sum 0 with weight 0.5 of 0.5.
+        assertThat(merge("sce", Map.of("select_topk", 0.5), List.of(), base, a, b)).containsExactly(1f, 1f, 3f, 1f);
     }
 }
