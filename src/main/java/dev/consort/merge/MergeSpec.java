@@ -35,8 +35,8 @@ public record MergeSpec(
         UUID baseCheckpointId,
         @JsonProperty("expert_ids") @NotEmpty @Size(max = 8) List<@NotNull UUID> expertIds,
         @Schema(description = "One method: linear, slerp, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, "
-                + "model_stock, nearswap, karcher, sce, activation_interpolation, single_router, layer_routing, "
-                + "multi_layer_routing")
+                + "model_stock, della, della_linear, nearswap, karcher, sce, activation_interpolation, single_router, "
+                + "layer_routing, multi_layer_routing")
         String method,
         @Schema(description = "The method's parameters (t, weights, density, lambda, span, router, top_k, ...)")
         Map<String, Object> parameters,

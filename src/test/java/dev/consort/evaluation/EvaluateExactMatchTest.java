@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -31,24 +28,7 @@ class EvaluateExactMatchTest extends ApiTest {
         tiny.nPositions = 64;
         String checkpoint = json(post("/checkpoints", Multipart.checkpoint(tiny))).path("id").asText();
 
-        // Three prompts whose greedy first line (4 tokens at most) is plain text: those records will be right.
-        List<String> right = new ArrayList<>();
-        for (int i = 0; right.size() < 3 && i < 40; i++) {
-            String prompt = "Question " + i + "\n";
-            String text = json(postJson("/checkpoints/" + checkpoint + "/completions", JSON.writeValueAsString(
-                    java.util.Map.of("prompt", prompt, "max_tokens", 4, "temperature", 0))))
-                    .path("choices").get(0).path("text").asText();
-            String line = text.split("\n", -1)[0].trim();
-            if (!line.isEmpty() && line.matches("[ -~]+")) {
-                right.add(prompt + line);
-            }
-        }
-        assertThat(right).hasSize(3);
-        String records = String.join("\n\n", right) + "\n\nQuestion A\nnot what it says\n\nQuestion B\nnor this\n";
-        HttpResponse<String> dataset = post("/datasets", new Multipart()
-                .file("file", "qa.txt", records.getBytes(StandardCharsets.UTF_8)).field("val_fraction", "0"));
-        assertThat(dataset.statusCode()).as(dataset.body()).isEqualTo(201);
-        String datasetId = json(dataset).path("id").asText();
+        String datasetId = greedyAnswersDataset(checkpoint);
 
         JsonNode job = runJob("""
                 {"type": "evaluate", "spec": {"checkpoint_ids": ["%s"], "dataset_ids": ["%s"], "split": "train",

@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -40,24 +37,7 @@ class MergeExactMatchTest extends ApiTest {
         String expertB = quickFinetune(base, wholeTextDataset("b.txt",
                 "def add(x, y): return x + y. print(add(2, 3)). ".repeat(30)), TIMEOUT);
 
-        // Three prompts whose greedy first line from expert A (4 tokens at most) is plain text: right for A.
-        List<String> right = new ArrayList<>();
-        for (int i = 0; right.size() < 3 && i < 40; i++) {
-            String prompt = "Question " + i + "\n";
-            String text = json(postJson("/checkpoints/" + expertA + "/completions", JSON.writeValueAsString(
-                    Map.of("prompt", prompt, "max_tokens", 4, "temperature", 0))))
-                    .path("choices").get(0).path("text").asText();
-            String line = text.split("\n", -1)[0].trim();
-            if (!line.isEmpty() && line.matches("[ -~]+")) {
-                right.add(prompt + line);
-            }
-        }
-        assertThat(right).hasSize(3);
-        String records = String.join("\n\n", right) + "\n\nQuestion A\nnot what it says\n\nQuestion B\nnor this\n";
-        HttpResponse<String> dataset = post("/datasets", new Multipart()
-                .file("file", "qa.txt", records.getBytes(StandardCharsets.UTF_8)).field("val_fraction", "0"));
-        assertThat(dataset.statusCode()).as(dataset.body()).isEqualTo(201);
-        String qa = json(dataset).path("id").asText();
+        String qa = greedyAnswersDataset(expertA);                // expert A answers 3 of its 5 records
 
         JsonNode job = runJob("""
                 {"type": "merge", "spec": {"base_checkpoint_id": "%s", "expert_ids": ["%s", "%s"],

@@ -99,6 +99,9 @@ class MergeJobTest extends ApiTest {
                     {"method": "dare_ties", "parameters": {"weight": 1.0, "density": 0.5}},
                     {"method": "breadcrumbs", "parameters": {"weight": 1.0, "density": 0.8, "gamma": 0.05}},
                     {"method": "model_stock"},
+                    {"method": "della", "parameters": {"weight": 1.0, "density": 0.5, "epsilon": 0.2}},
+                    {"method": "sce", "parameters": {"select_topk": 0.5}},
+                    {"method": "karcher"},
                     {"method": "activation_interpolation"},
                     {"method": "single_router"},
                     {"method": "layer_routing", "parameters": {"router": "linear"}},
@@ -109,8 +112,8 @@ class MergeJobTest extends ApiTest {
                 .formatted(base, expertA, expertB, mixed, evaluation()));
         String id = job.path("id").asText();
         JsonNode rows = json(get("/jobs/" + id + "/results")).path("rows");
-        // base + 2 experts + 12 methods + baseline, each on 2 datasets
-        assertThat(rows).hasSize(16 * 2);
+        // base + 2 experts + 15 methods + baseline, each on 2 datasets
+        assertThat(rows).hasSize(19 * 2);
         Map<String, Double> lossOnA = new HashMap<>();
         for (JsonNode row : rows) {
             assertThat(row.path("loss").asDouble()).isPositive();
@@ -119,7 +122,8 @@ class MergeJobTest extends ApiTest {
                 lossOnA.put(row.path("label").asText(), row.path("loss").asDouble());
             }
         }
-        assertThat(lossOnA).containsKeys("base", "expert 0", "expert 1", "linear", "ties", "activation_interpolation",
+        assertThat(lossOnA).containsKeys("base", "expert 0", "expert 1", "linear", "ties", "della", "sce", "karcher",
+                "activation_interpolation",
                 "layer routing + base", "multi_layer_routing", "finetune baseline");
         // The specialist in A beats the base on A.
         assertThat(lossOnA.get("expert 0")).isLessThan(lossOnA.get("base"));
@@ -149,11 +153,11 @@ class MergeJobTest extends ApiTest {
         JsonNode outputs = job.path("result").path("outputs");
         List<String> kinds = new ArrayList<>();
         outputs.forEach(o -> kinds.add(o.path("kind").asText()));
-        assertThat(kinds.stream().filter("checkpoint"::equals)).hasSize(8); // 7 weight-space + baseline
+        assertThat(kinds.stream().filter("checkpoint"::equals)).hasSize(11); // 10 weight-space + baseline
         assertThat(kinds.stream().filter("routed_model"::equals)).hasSize(5);
-        JsonNode interpolation = outputs.get(7);
+        JsonNode interpolation = outputs.get(10);
         assertThat(interpolation.path("alpha_curve")).hasSize(11);
-        JsonNode routing = outputs.get(9);
+        JsonNode routing = outputs.get(12);
         assertThat(routing.path("router_fit").path("steps").asInt()).isEqualTo(20);
         // Router statistics for every routed model: a row per layer, a weight per expert, each row summing to 1.
         for (JsonNode output : outputs) {

@@ -7,7 +7,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -120,6 +124,31 @@ public abstract class ApiTest {
             }
             Thread.sleep(50);
         }
+    }
+
+    /**
+     * A question-and-answer dataset (all training data) whose right answers are known: three records whose answer is
+     * {@code checkpoint}'s own greedy first line after the prompt (4 tokens at most, plain text), then two it cannot
+     * give. Read with exact_match's {@code answer_marker: ""} and {@code max_tokens: 4}, the checkpoint scores 3 of 5.
+     */
+    protected String greedyAnswersDataset(String checkpoint) {
+        List<String> right = new ArrayList<>();
+        for (int i = 0; right.size() < 3 && i < 40; i++) {
+            String prompt = "Question " + i + "\n";
+            String text = json(postJson("/checkpoints/" + checkpoint + "/completions", JSON.writeValueAsString(
+                    Map.of("prompt", prompt, "max_tokens", 4, "temperature", 0))))
+                    .path("choices").get(0).path("text").asText();
+            String line = text.split("\n", -1)[0].trim();
+            if (!line.isEmpty() && line.matches("[ -~]+")) {
+                right.add(prompt + line);
+            }
+        }
+        assertThat(right).as("prompts with a plain-text greedy answer").hasSize(3);
+        String records = String.join("\n\n", right) + "\n\nQuestion A\nnot what it says\n\nQuestion B\nnor this\n";
+        HttpResponse<String> dataset = post("/datasets", new Multipart()
+                .file("file", "qa.txt", records.getBytes(StandardCharsets.UTF_8)).field("val_fraction", "0"));
+        assertThat(dataset.statusCode()).as(dataset.body()).isEqualTo(201);
+        return json(dataset).path("id").asText();
     }
 
     /** A dataset of one record, {@code text}, all of it training data. */

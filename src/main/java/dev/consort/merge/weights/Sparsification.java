@@ -11,7 +11,8 @@ enum Sparsification {
     /** TIES: keep the ⌊density·n⌋ entries of largest magnitude. */
     MAGNITUDE {
         @Override
-        void apply(float[] delta, double density, double gamma, boolean rescale, RandomGenerator random) {
+        void apply(float[] delta, double density, double gamma, double epsilon, int columns, boolean rescale,
+                RandomGenerator random) {
             if (density >= 1) {
                 return;
             }
@@ -24,7 +25,8 @@ enum Sparsification {
     /** DARE: keep each entry with probability {@code density}; with {@code rescale}, divide the kept ones by it. */
     RANDOM {
         @Override
-        void apply(float[] delta, double density, double gamma, boolean rescale, RandomGenerator random) {
+        void apply(float[] delta, double density, double gamma, double epsilon, int columns, boolean rescale,
+                RandomGenerator random) {
             if (density >= 1) {
                 return;
             }
@@ -41,7 +43,8 @@ enum Sparsification {
      */
     MAGNITUDE_OUTLIERS {
         @Override
-        void apply(float[] delta, double density, double gamma, boolean rescale, RandomGenerator random) {
+        void apply(float[] delta, double density, double gamma, double epsilon, int columns, boolean rescale,
+                RandomGenerator random) {
             if (density >= 1) {
                 return;
             }
@@ -57,9 +60,53 @@ enum Sparsification {
             int to = n - top;
             rescaleL1(delta, rescale, () -> MagnitudeRanks.keep(delta, from, to));
         }
+    },
+
+    /**
+     * DELLA's MAGPRUNE (mergekit's della_magprune): within each row, entries are ranked by magnitude (1 for the
+     * smallest; equal magnitudes by position) and each is kept with probability density − ε + 2ε·(rank − 1)/(n − 1),
+     * so larger entries are likelier to stay (a row of one entry: density); with {@code rescale}, what remains is
+     * scaled back to the delta's L1 norm. Draws one number per entry, in order, from {@code random}.
+     */
+    RANK_SAMPLED {
+        @Override
+        void apply(float[] delta, double density, double gamma, double epsilon, int columns, boolean rescale,
+                RandomGenerator random) {
+            if (density >= 1) {
+                return;
+            }
+            rescaleL1(delta, rescale, () -> {
+                long[] keys = new long[columns];
+                for (int start = 0; start < delta.length; start += columns) {
+                    // |x| as float bits orders like |x|; the position in the low bits breaks ties and is read back.
+                    for (int j = 0; j < columns; j++) {
+                        keys[j] = (long) Float.floatToIntBits(Math.abs(delta[start + j])) << 32 | j;
+                    }
+                    java.util.Arrays.sort(keys);
+                    double[] probability = new double[columns];
+                    for (int rank = 0; rank < columns; rank++) {
+                        double normalised = columns == 1 ? 0.5 : (double) rank / (columns - 1);
+                        probability[(int) keys[rank]] = density - epsilon + normalised * 2 * epsilon;
+                    }
+                    for (int j = 0; j < columns; j++) {
+                        if (random.nextDouble() >= probability[j]) {
+                            delta[start + j] = 0f;
+                        }
+                    }
+                }
+            });
+        }
     };
 
-    abstract void apply(float[] delta, double density, double gamma, boolean rescale, RandomGenerator random);
+    /**
+     * Thins {@code delta} in place.
+     *
+     * @param gamma   breadcrumbs' share of the largest entries dropped
+     * @param epsilon DELLA's spread of keep probabilities around {@code density}
+     * @param columns the length of the tensor's rows (its last dimension; the whole length for a vector)
+     */
+    abstract void apply(float[] delta, double density, double gamma, double epsilon, int columns, boolean rescale,
+            RandomGenerator random);
 
     /**
      * Applies {@code mask} and, with {@code rescale}, scales what remains back to the delta's L1 norm

@@ -9,14 +9,14 @@ import dev.consort.merge.weights.ParameterSpec.Range;
 import dev.consort.merge.weights.ParameterSpec.Scope;
 
 /**
- * mergekit's generalized task arithmetic, which task_arithmetic, ties, dare_*, and breadcrumbs* configure:
+ * mergekit's generalized task arithmetic, which task_arithmetic, ties, dare_*, breadcrumbs* and della* configure:
  * per tensor, every model's delta from the base (its task vector), optionally sparsified, weighted, and
  * either summed or, with TIES sign consensus, summed over the models agreeing with the elected sign;
  * divided by the weights summed alike when {@code normalize}; times {@code lambda}; added to the base.
  *
  * <p>Parameters, per model (top-level values apply to every model): {@code weight} (required),
  * {@code density} (default 1, in (0, 1]) for sparsifying methods, {@code gamma} (default 0.01, in [0, 1))
- * for breadcrumbs. Global: {@code lambda} (default 1), {@code normalize}, {@code rescale} for sparsifying
+ * for breadcrumbs, {@code epsilon} (default 0.15, density ± epsilon in (0, 1)) for della. Global: {@code lambda} (default 1), {@code normalize}, {@code rescale} for sparsifying
  * methods (defaults per method), and {@code int8_mask}, accepted for mergekit configs: it only chooses the
  * dtype of mergekit's sign mask and changes no result.
  *
@@ -49,6 +49,9 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
         if (sparsification == Sparsification.MAGNITUDE_OUTLIERS) {
             parameters.add(ParameterSpec.number("gamma", Scope.PER_MODEL, 0.01, Range.FRACTION_BELOW_ONE));
         }
+        if (sparsification == Sparsification.RANK_SAMPLED) {
+            parameters.add(ParameterSpec.number("epsilon", Scope.PER_MODEL, 0.15, Range.FRACTION_BELOW_ONE));
+        }
         parameters.add(ParameterSpec.number("lambda", Scope.GLOBAL, 1.0, Range.FINITE));
         parameters.add(ParameterSpec.flag("normalize", normalizeByDefault));
         if (sparsification != null) {
@@ -77,6 +80,23 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
         return 1;
     }
 
+    /** DELLA's keep probabilities, density ± epsilon, must lie in (0, 1) wherever a delta is thinned. */
+    @Override
+    public void check(String tensor, TensorParameters parameters, List<MergeProblem> problems) {
+        if (sparsification != Sparsification.RANK_SAMPLED) {
+            return;
+        }
+        for (int m = 0; m < parameters.models().size(); m++) {
+            double density = parameters.number("density", m);
+            double epsilon = parameters.number("epsilon", m);
+            if (density < 1 && (density + epsilon >= 1 || density - epsilon <= 0)) {
+                problems.add(new MergeProblem("parameters.epsilon", "density ± epsilon must lie in (0, 1) for "
+                        + tensor + ": density " + density + ", epsilon " + epsilon));
+                return;
+            }
+        }
+    }
+
     @Override
     public float[] merge(TensorInputs tensor) {
         float[] base = tensor.base();
@@ -90,6 +110,8 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
             generators[m] = tensor.random().split();
         }
         boolean rescale = sparsification != null && parameters.flag("rescale");
+        long[] shape = tensor.shape();
+        int columns = shape.length < 2 ? base.length : (int) shape[shape.length - 1];
         IntStream.range(0, models).parallel().forEach(m -> {
             float[] delta = deltas[m];
             for (int i = 0; i < base.length; i++) {
@@ -97,7 +119,9 @@ abstract class TaskVectorMerge implements WeightMergeMethod {
             }
             if (sparsification != null) {
                 double gamma = sparsification == Sparsification.MAGNITUDE_OUTLIERS ? parameters.number("gamma", m) : 0;
-                sparsification.apply(delta, parameters.number("density", m), gamma, rescale, generators[m]);
+                double epsilon = sparsification == Sparsification.RANK_SAMPLED ? parameters.number("epsilon", m) : 0;
+                sparsification.apply(delta, parameters.number("density", m), gamma, epsilon, columns, rescale,
+                        generators[m]);
             }
         });
         float[] weights = new float[models];

@@ -23,6 +23,8 @@ public final class WeightMergeMethods {
                 new BreadcrumbsMerge(),
                 new BreadcrumbsTiesMerge(),
                 new ModelStockMerge(),
+                new DellaMerge(),
+                new DellaLinearMerge(),
                 new NearswapMerge(),
                 new KarcherMerge(),
                 new SceMerge()}) {

@@ -396,7 +396,8 @@ class MergeMethodsTest {
     @Test
     void everyMethodIsRegisteredByItsName() {
         assertThat(WeightMergeMethods.names()).containsExactly("linear", "lerp", "slerp", "task_arithmetic", "ties",
-                "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties", "model_stock", "nearswap", "karcher", "sce");
+                "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties", "model_stock", "della", "della_linear",
+                "nearswap", "karcher", "sce");
         Map<String, Object> defaults = new LinkedHashMap<>();
         for (WeightMergeMethod method : WeightMergeMethods.all()) {
             method.parameters().forEach(p -> defaults.put(method.name() + "." + p.name(), p.defaultValue()));
@@ -409,6 +410,8 @@ class MergeMethodsTest {
                 .containsEntry("dare_linear.rescale", true).containsEntry("breadcrumbs.gamma", 0.01)
                 .containsEntry("karcher.max_iter", 10.0).containsEntry("karcher.tol", 1e-5)
                 .containsEntry("sce.select_topk", 1.0).containsEntry("nearswap.t", null)
+                .containsEntry("della.epsilon", 0.15).containsEntry("della.normalize", true)
+                .containsEntry("della_linear.normalize", false).containsEntry("della_linear.rescale", true)
                 .containsEntry("breadcrumbs.normalize", false).containsEntry("model_stock.filter_wise", false);
     }
 
@@ -457,5 +460,56 @@ class MergeMethodsTest {
         // select_topk 0.5: variances across the models 1, 1, 4, 0; three are non-zero, so ⌊1.5⌋ = 1 entry stays
         // (entry 2), where a's +2 wins the election at sum 0 with weight 0.5 of 0.5.
         assertThat(merge("sce", Map.of("select_topk", 0.5), List.of(), base, a, b)).containsExactly(1f, 1f, 3f, 1f);
+    }
+
+    @Test
+    void dellaKeepsLargerEntriesLikelierAndTheSeedFixesTheDraw() throws Exception {
+        // One row of 1000 deltas of magnitudes 1 … 1000 (alternating signs): at density 0.5, epsilon 0.4 the k-th
+        // smallest is kept with probability 0.1 + 0.8·(k − 1)/999, so about 14 of the smallest hundred and 86 of
+        // the largest hundred stay, 500 of all (standard deviations about 3.5 and 16).
+        int n = 1000;
+        float[] base = new float[n];
+        float[] expert = new float[n];
+        for (int i = 0; i < n; i++) {
+            expert[i] = (i % 2 == 0 ? 1 : -1) * (i + 1);
+        }
+        Map<String, Object> thinning = Map.of("weight", 1, "density", 0.5, "epsilon", 0.4);
+        float[] merged = merge("della_linear", Map.of("rescale", false), List.of(thinning), 7, new long[] {1, n}, base,
+                expert);
+        int smallest = 0;
+        int largest = 0;
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            if (merged[i] != 0) {
+                assertThat(merged[i]).isEqualTo(expert[i]);
+                kept++;
+                smallest += i < 100 ? 1 : 0;
+                largest += i >= n - 100 ? 1 : 0;
+            }
+        }
+        assertThat(smallest).isBetween(2, 30);
+        assertThat(largest).isBetween(70, 98);
+        assertThat(kept).isBetween(440, 560);
+        // The same seed draws the same mask; another seed another one.
+        assertThat(merge("della_linear", Map.of("rescale", false), List.of(thinning), 7, new long[] {1, n}, base, expert))
+                .containsExactly(merged);
+        assertThat(merge("della_linear", Map.of("rescale", false), List.of(thinning), 8, new long[] {1, n}, base, expert))
+                .isNotEqualTo(merged);
+        // rescale (the default) scales what is kept back to the delta's L1 norm.
+        float[] rescaled = merge("della_linear", Map.of(), List.of(thinning), 7, new long[] {1, n}, base, expert);
+        double l1 = 0;
+        for (float value : rescaled) {
+            l1 += Math.abs(value);
+        }
+        assertThat(l1).isCloseTo(n * (n + 1) / 2.0, within(1.0));
+    }
+
+    @Test
+    void dellaRefusesAnEpsilonThatPushesAProbabilityOutOfTheUnitInterval() {
+        List<MergeProblem> problems = new ArrayList<>();
+        WeightMergeMethods.byName("della").orElseThrow().check(TENSOR, new TensorParameters(Map.of("lambda", 1.0,
+                "normalize", true, "rescale", true, "int8_mask", false), List.of(Map.of("weight", 1.0, "density", 0.9,
+                "epsilon", 0.15))), problems);
+        assertThat(problems).singleElement().satisfies(p -> assertThat(p.field()).isEqualTo("parameters.epsilon"));
     }
 }

@@ -45,7 +45,7 @@ class MergeSparsificationTest {
     void topKOnALargeTensorKeepsExactlyK() {
         float[] values = MergeMethodsTest.random(1_000_003, 5);
         float[] kept = values.clone();
-        Sparsification.MAGNITUDE.apply(kept, 0.25, 0, false, null);
+        Sparsification.MAGNITUDE.apply(kept, 0.25, 0, 0, kept.length, false, null);
         int k = (int) (0.25 * values.length);
         assertThat(IntStream.range(0, kept.length).filter(i -> kept[i] != 0).count()).isEqualTo(k);
         float smallestKept = Float.MAX_VALUE;
@@ -64,7 +64,7 @@ class MergeSparsificationTest {
     void rescaleRestoresTheL1NormForMagnitudeSparsification() {
         float[] values = {1, -2, 3, -4};
         // keeps -4 and 3 (L1 7 of 10): scaled by 10/7
-        Sparsification.MAGNITUDE.apply(values, 0.5, 0, true, null);
+        Sparsification.MAGNITUDE.apply(values, 0.5, 0, 0, values.length, true, null);
         assertThat(values[0]).isZero();
         assertThat(values[2]).isEqualTo(3 * (float) (10.0 / 7));
         assertThat(values[3]).isEqualTo(-4 * (float) (10.0 / 7));

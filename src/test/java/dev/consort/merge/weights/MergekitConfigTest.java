@@ -419,4 +419,39 @@ class MergekitConfigTest {
         // A single layer sits at t = 1.
         assertThat(recipe.parametersFor("h.0.ln_1.bias", 0, 1).number("t")).isEqualTo(1);
     }
+
+    @Test
+    void theNewerMethodsReadTheirParametersFromYaml() throws Exception {
+        MergeRecipe della = recipe("""
+                models:
+                  - model: math
+                    parameters: {weight: 1.0, density: 0.5, epsilon: 0.1}
+                  - model: code
+                    parameters: {weight: 0.5, density: 0.7}
+                merge_method: della
+                base_model: gpt2-base
+                parameters: {lambda: 0.9}
+                """);
+        assertThat(number(della, "epsilon", "h.0.mlp.c_fc.weight", 0)).isEqualTo(0.1);
+        assertThat(number(della, "epsilon", "h.0.mlp.c_fc.weight", 1)).isEqualTo(0.15);          // mergekit's default
+        assertThat(della.parametersFor("h.0.mlp.c_fc.weight", 0, 12).number("lambda")).isEqualTo(0.9);
+        MergeRecipe sce = recipe("""
+                models: [{model: math}, {model: code}]
+                merge_method: sce
+                base_model: gpt2-base
+                parameters: {select_topk: 0.1}
+                """);
+        assertThat(sce.parametersFor("wte.weight", -1, 12).number("select_topk")).isEqualTo(0.1);
+        MergeRecipe nearswap = recipe("""
+                models: [{model: chat}]
+                merge_method: nearswap
+                base_model: gpt2-base
+                parameters: {t: 0.0001}
+                """);
+        assertThat(nearswap.parametersFor("wte.weight", -1, 12).number("t")).isEqualTo(0.0001);
+        assertThat(recipe("""
+                models: [{model: a}, {model: b}, {model: c}]
+                merge_method: karcher
+                """).parametersFor("wte.weight", -1, 12).number("max_iter")).isEqualTo(10);
+    }
 }
