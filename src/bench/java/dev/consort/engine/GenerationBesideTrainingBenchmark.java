@@ -88,7 +88,7 @@ public final class GenerationBesideTrainingBenchmark {
     }
 
     /** Tokens/s of each step after the first of {@code steps} AdamW steps on batches of 4 × 128. */
-    private static List<Double> train(Gpt2Model model, TokenSequence tokens, int steps, long seed) throws Exception {
+    static List<Double> train(Gpt2Model model, TokenSequence tokens, int steps, long seed) throws Exception {
         List<Double> rates = new ArrayList<>();
         TrainingPlan plan = TrainingPlan.builder(steps).batchSize(4).context(128).learningRate(1e-4).seed(seed)
                 .trainable(TrainingPlan.Trainable.ALL).build();

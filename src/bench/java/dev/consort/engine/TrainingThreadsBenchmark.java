@@ -31,19 +31,7 @@ public final class TrainingThreadsBenchmark {
                 spinners.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
             }
             TokenSequence tokens = TokenSequence.of(new SplittableRandom(2).ints(200_000, 0, 50257).toArray());
-            TrainingPlan plan = TrainingPlan.builder(steps + 1).batchSize(4).context(128).learningRate(1e-4)
-                    .trainable(TrainingPlan.Trainable.ALL).build();
-            List<Double> rates = new ArrayList<>();
-            try (Trainer trainer = new Trainer(model, plan, tokens, null)) {
-                trainer.run(new TrainingListener() {
-                    @Override
-                    public void onStep(Step step) {
-                        if (step.step() > 1) {
-                            rates.add(step.tokensPerSecond());
-                        }
-                    }
-                });
-            }
+            List<Double> rates = GenerationBesideTrainingBenchmark.train(model, tokens, steps + 1, 0);
             double[] sorted = rates.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             System.out.printf("| %d | %d | %.0f | %s |%n", JniUtils.getNumThreads(), busy, sorted[sorted.length / 2],
                     Arrays.toString(Arrays.stream(sorted).map(Math::round).toArray()));
