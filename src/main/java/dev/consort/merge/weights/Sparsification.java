@@ -77,13 +77,13 @@ enum Sparsification {
             }
             rescaleL1(delta, rescale, () -> {
                 long[] keys = new long[columns];
+                double[] probability = new double[columns];
                 for (int start = 0; start < delta.length; start += columns) {
                     // |x| as float bits orders like |x|; the position in the low bits breaks ties and is read back.
                     for (int j = 0; j < columns; j++) {
                         keys[j] = (long) Float.floatToIntBits(Math.abs(delta[start + j])) << 32 | j;
                     }
                     java.util.Arrays.sort(keys);
-                    double[] probability = new double[columns];
                     for (int rank = 0; rank < columns; rank++) {
                         double normalised = columns == 1 ? 0.5 : (double) rank / (columns - 1);
                         probability[(int) keys[rank]] = density - epsilon + normalised * 2 * epsilon;

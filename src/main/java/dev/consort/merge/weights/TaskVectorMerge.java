@@ -16,8 +16,9 @@ import dev.consort.merge.weights.ParameterSpec.Scope;
  *
  * <p>Parameters, per model (top-level values apply to every model): {@code weight} (required),
  * {@code density} (default 1, in (0, 1]) for sparsifying methods, {@code gamma} (default 0.01, in [0, 1))
- * for breadcrumbs, {@code epsilon} (default 0.15, density ± epsilon in (0, 1)) for della. Global: {@code lambda} (default 1), {@code normalize}, {@code rescale} for sparsifying
- * methods (defaults per method), and {@code int8_mask}, accepted for mergekit configs: it only chooses the
+ * for breadcrumbs, {@code epsilon} (default 0.15, density ± epsilon in (0, 1)) for della. Global: {@code lambda}
+ * (default 1), {@code normalize}, {@code rescale} for sparsifying methods (defaults per method), and
+ * {@code int8_mask}, accepted for mergekit configs: it only chooses the
  * dtype of mergekit's sign mask and changes no result.
  *
  * <p>The models' deltas are computed and sparsified in parallel, and slices of the tensor combined in
